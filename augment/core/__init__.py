@@ -1,0 +1,1 @@
+"""Operator base classes, the registry, the box policy and the pipeline."""

@@ -1,0 +1,284 @@
+"""The operator contract.
+
+An operator is an immutable, validated value (a frozen dataclass)::
+
+    Rotate(angle_min=-30, angle_max=30)
+
+Its three hooks keep every random draw in one place:
+
+``sample(rng, meta) -> Params``
+    draws every random value for one image (``meta`` is the image's :class:`ImageMeta`);
+``apply_image(image, params) -> ndarray``
+    pure and deterministic;
+``apply_boxes(boxes, params, meta) -> ndarray``
+    pure and deterministic; moves ``(N, 4)`` boxes of an image described by ``meta``.
+
+Geometric operators subclass :class:`AffineOperator` and give ``matrix(params, meta)``: the 3x3
+continuous-coordinate affine map that both the image warp and the box transform use.
+
+Calling an operator (``op(x, seed=..., index=..., epoch=..., params=..., return_params=...)``)
+accepts a :class:`Sample` (returns a Sample, or ``None`` when the box policy drops the image), a
+bare image ``(H, W)`` / ``(H, W, C)`` (returns an array) or a batch ``(B, H, W, C)`` (image ``i``
+is augmented as sample ``index + i``; returns an array, or a list when output sizes differ).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, ClassVar, Mapping, NamedTuple, Sequence
+
+import numpy as np
+
+from ..errors import ConfigError, UnsupportedImageError
+from ..kernels.boxes import transform_boxes
+from ..kernels.geometric import warp_affine
+from ..random import LazyRng, check_seed
+from ..structures import ImageMeta, Sample, image_meta
+from . import validate as V
+from .policy import CLIP, BoxPolicy, as_policy
+from .registry import register_class
+
+__all__ = ["Operator", "AffineOperator", "Params", "Outcome", "register", "uniform"]
+
+_CHANNELS = (1, 3, 4)
+
+
+@dataclass(frozen=True, slots=True)
+class Params:
+    """Base of every operator's parameter record (a frozen dataclass)."""
+
+
+class Outcome(NamedTuple):
+    """The result of running one sample: the new sample (or None), the params, why it was dropped."""
+
+    sample: Sample | None
+    params: Any
+    dropped: str | None = None
+
+
+def uniform(rng: Any, lo: float, hi: float) -> float:
+    """One draw from U(lo, hi) (a reversed range samples the same interval); no draw when lo == hi."""
+    if lo == hi:
+        return lo
+    return lo + (hi - lo) * float(rng.random())
+
+
+def register(cls: type) -> type:
+    """Class decorator: make ``cls`` a frozen keyword-only dataclass and register it by name."""
+    cls = dataclass(frozen=True, kw_only=True, eq=True, repr=True)(cls)
+    return register_class(cls)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Operator:
+    """Base class of all operators. See the module docstring for the contract."""
+
+    do_validation: bool = True
+    box_policy: BoxPolicy | str | dict | None = None
+
+    #: dtypes the operator accepts; others raise UnsupportedImageError.
+    dtypes: ClassVar[tuple[type, ...]] = (np.uint8,)
+    #: the box policy used when neither the operator nor the pipeline sets one.
+    default_box_policy: ClassVar[BoxPolicy] = CLIP
+    #: True when the operator moves pixels (and so boxes).
+    geometric: ClassVar[bool] = False
+
+    # ----------------------------------------------------------------- construction
+    def __post_init__(self) -> None:
+        V.boolean(self.name, "do_validation", self.do_validation)
+        try:
+            object.__setattr__(self, "box_policy", as_policy(self.box_policy))
+        except ConfigError as exc:
+            raise ConfigError(f"{self.name}: {exc}") from None
+        self._check()
+
+    def _check(self) -> None:
+        """Validate and coerce the operator's own fields (use :meth:`_set`)."""
+
+    def _set(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    # ----------------------------------------------------------------- hooks
+    def sample(self, rng: Any, meta: ImageMeta) -> Any:
+        return Params()
+
+    def apply_image(self, image: np.ndarray, params: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    def apply_boxes(self, boxes: np.ndarray, params: Any, meta: ImageMeta) -> np.ndarray:
+        return boxes
+
+    def output_size(self, params: Any, meta: ImageMeta) -> tuple[int, int]:
+        return meta.height, meta.width
+
+    # ----------------------------------------------------------------- configuration
+    @classmethod
+    def own_fields(cls) -> list[str]:
+        base = {f.name for f in dataclasses.fields(Operator)}
+        return [f.name for f in dataclasses.fields(cls) if f.name not in base]
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"name": ..., <own parameters>, "do_validation": ..., "box_policy": ...}``, JSON-ready."""
+        out: dict[str, Any] = {"name": self.name}
+        for key in self.own_fields():
+            out[key] = getattr(self, key)
+        out["do_validation"] = self.do_validation
+        out["box_policy"] = self.box_policy.to_config() if self.box_policy is not None else None
+        return out
+
+    @classmethod
+    def from_dict(cls, params: Mapping[str, Any]) -> "Operator":
+        params = dict(params)
+        params.pop("name", None)
+        allowed = {f.name for f in dataclasses.fields(cls)}
+        unknown = [k for k in params if k not in allowed]
+        if unknown:
+            raise ConfigError(
+                f"{cls.__name__}: unknown parameter(s) {', '.join(map(repr, unknown))}; "
+                f"allowed: {', '.join(map(repr, cls.own_fields() + ['do_validation', 'box_policy']))}"
+            )
+        return cls(**params)
+
+    def evolve(self, **changes: Any) -> "Operator":
+        """A copy with some parameters changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    # ----------------------------------------------------------------- running
+    def check_image(self, image: np.ndarray) -> None:
+        shape = image.shape
+        if (
+            image.dtype.type not in self.dtypes
+            or image.ndim not in (2, 3)
+            or (image.ndim == 3 and shape[2] not in _CHANNELS)
+            or 0 in shape
+        ):
+            allowed = ", ".join(np.dtype(d).name for d in self.dtypes)
+            raise UnsupportedImageError(
+                f"{self.name}: unsupported image of dtype {image.dtype} and shape {shape}; "
+                f"supported: dtypes {allowed}, shape (H, W) or (H, W, C) with C in 1, 3, 4"
+            )
+
+    def policy(self, pipeline_policy: BoxPolicy | None = None) -> BoxPolicy:
+        if self.box_policy is not None:
+            return self.box_policy
+        if pipeline_policy is not None:
+            return pipeline_policy
+        return self.default_box_policy
+
+    def run(self, sample: Sample, rng: Any, params: Any = None, policy: BoxPolicy | None = None) -> Outcome:
+        """Augment one Sample: validate, draw (unless ``params``), apply, apply the box policy."""
+        image = sample.image
+        self.check_image(image)
+        if self.do_validation:
+            sample.validate(self.name)
+        meta = image_meta(image)
+        if params is None:
+            params = self.sample(rng, meta)
+        new_image = self.apply_image(image, params)
+        boxes = sample.boxes
+        if not len(boxes):
+            return Outcome(sample.with_image(new_image), params)
+        moved = self.apply_boxes(boxes, params, meta)
+        policy = policy or self.policy()
+        result = policy.apply(moved, new_image.shape[0], new_image.shape[1])
+        if result is None:
+            return Outcome(None, params, _drop_reason(self.name, moved, new_image.shape))
+        clipped, keep = result
+        return Outcome(sample.with_boxes(new_image, clipped, keep), params)
+
+    def run_image(self, image: np.ndarray, rng: Any, params: Any = None) -> tuple[np.ndarray, Any]:
+        self.check_image(image)
+        if params is None:
+            params = self.sample(rng, image_meta(image))
+        return self.apply_image(image, params), params
+
+    def __call__(
+        self,
+        x: Sample | np.ndarray,
+        seed: int | None = None,
+        *,
+        index: int = 0,
+        epoch: int = 0,
+        params: Any = None,
+        return_params: bool = False,
+    ) -> Any:
+        """Augment a Sample, an image or a batch. ``seed=None`` uses fresh OS entropy."""
+        seed = check_seed(seed)
+        if isinstance(x, Sample):
+            outcome = self.run(x, LazyRng(seed, epoch, index, 0), params)
+            return (outcome.sample, outcome.params) if return_params else outcome.sample
+        if not isinstance(x, np.ndarray):
+            raise UnsupportedImageError(f"{self.name}: expected a Sample or a numpy array, got {type(x).__name__}")
+        if x.ndim == 4:
+            if params is not None and len(params) != len(x):
+                raise ConfigError(f"{self.name}: {len(params)} params for a batch of {len(x)} images")
+            outs, ps = [], []
+            for i in range(len(x)):
+                out, p = self.run_image(x[i], LazyRng(seed, epoch, index + i, 0), None if params is None else params[i])
+                outs.append(out)
+                ps.append(p)
+            result = stack_if_uniform(outs)
+            return (result, ps) if return_params else result
+        out, p = self.run_image(x, LazyRng(seed, epoch, index, 0), params)
+        return (out, p) if return_params else out
+
+
+def stack_if_uniform(images: Sequence[np.ndarray]) -> np.ndarray | list[np.ndarray]:
+    """One array when all images share a shape (and dtype), else the list."""
+    if images and all(im.shape == images[0].shape and im.dtype == images[0].dtype for im in images):
+        return np.stack(images)
+    return list(images)
+
+
+def _drop_reason(name: str, moved: np.ndarray, shape: tuple) -> str:
+    h, w = shape[0], shape[1]
+    from .policy import TOLERANCE
+
+    t = TOLERANCE
+    out = (moved[:, 0] < -t) | (moved[:, 1] < -t) | (moved[:, 2] > w + t) | (moved[:, 3] > h + t)
+    i = int(np.flatnonzero(out)[0])
+    box = ", ".join(f"{v:.1f}" for v in moved[i])
+    return f"{name}: box {i} left the image (moved to [{box}] on a {w}x{h} canvas)"
+
+
+_IDENTITY = np.eye(3)
+_IDENTITY.setflags(write=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AffineOperator(Operator):
+    """A geometric operator defined by a 3x3 affine matrix in continuous coordinates.
+
+    The default kernels warp the image with bilinear interpolation and a black border (imgaug's
+    ``order=1, cval=0, mode='constant'``) and move boxes as the hull of their four mapped corners.
+    Subclasses may take exact fast paths (flip, crop, pad, integer shift); tests hold them equal
+    to the matrix.
+    """
+
+    dtypes: ClassVar[tuple[type, ...]] = (np.uint8, np.uint16, np.float32)
+    geometric: ClassVar[bool] = True
+
+    def matrix(self, params: Any, meta: ImageMeta) -> np.ndarray:
+        raise NotImplementedError
+
+    def apply_image(self, image: np.ndarray, params: Any) -> np.ndarray:
+        meta = image_meta(image)
+        return warp_affine(image, self.matrix(params, meta), self.output_size(params, meta))
+
+    def apply_boxes(self, boxes: np.ndarray, params: Any, meta: ImageMeta) -> np.ndarray:
+        return transform_boxes(boxes, self.matrix(params, meta))
+
+
+def about_centre(linear: np.ndarray, meta: ImageMeta) -> np.ndarray:
+    """The 3x3 matrix applying the 2x2 ``linear`` map about the image centre (W/2, H/2)."""
+    cx, cy = meta.width / 2.0, meta.height / 2.0
+    m = np.eye(3)
+    m[:2, :2] = linear
+    m[0, 2] = cx - linear[0, 0] * cx - linear[0, 1] * cy
+    m[1, 2] = cy - linear[1, 0] * cx - linear[1, 1] * cy
+    return m

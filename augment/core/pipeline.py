@@ -1,0 +1,158 @@
+"""A pipeline: operators applied in order, with one seed and one box policy.
+
+Configuration (JSON-ready, round-trips through :meth:`Pipeline.from_config`)::
+
+    {"seed": 0, "box_policy": "clip",
+     "ops": [{"name": "Flip", "lr_ud": "lr"}, {"name": "Rotate", "angle_min": -10, "angle_max": 10}]}
+
+A bare list of operator objects is accepted too (seed and box policy then come from the
+arguments).
+
+Seeding: operator ``k`` applied to sample ``index`` in ``epoch`` draws from
+``SeedSequence(seed, spawn_key=(epoch, index, k))`` (:mod:`augment.random`). Pass ``index`` to make
+a run independent of call order (the dataloader and the batch job do); without it, each call
+takes the next value of a per-pipeline counter, so a sequential script still gets a different
+draw for every image.
+
+Box policy order: after each operator, that operator's boxes go through its effective policy
+(its own ``box_policy``, else the pipeline's, else the operator's default). A sample dropped by
+any operator stops there; :meth:`Pipeline.run` says which operator and box dropped it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from ..errors import ConfigError, UnsupportedImageError
+from ..random import LazyRng, check_seed
+from ..structures import Sample
+from .base import Operator, Outcome, stack_if_uniform
+from .policy import BoxPolicy, as_policy
+from .registry import operator_from_dict
+
+__all__ = ["Pipeline"]
+
+
+class Pipeline:
+    """``Pipeline(ops, seed=None, box_policy=None)``: apply ``ops`` in order."""
+
+    __slots__ = ("ops", "seed", "box_policy", "_counter", "_policies")
+
+    def __init__(self, ops: Iterable[Operator], seed: int | None = None, box_policy: Any = None):
+        ops = tuple(ops)
+        for k, op in enumerate(ops):
+            if not isinstance(op, Operator):
+                raise ConfigError(f"Pipeline: item {k} is not an operator (got {type(op).__name__}); "
+                                  "use Pipeline.from_config for dicts")
+        self.ops = ops
+        self.seed = check_seed(seed, "Pipeline: seed")
+        try:
+            self.box_policy: BoxPolicy | None = as_policy(box_policy)
+        except ConfigError as exc:
+            raise ConfigError(f"Pipeline: {exc}") from None
+        self._policies = tuple(op.policy(self.box_policy) for op in ops)
+        self._counter = itertools.count()
+
+    # ----------------------------------------------------------------- configuration
+    @classmethod
+    def from_config(cls, config: Any, seed: int | None = None, box_policy: Any = None) -> "Pipeline":
+        """From a list of operator dicts, or a dict ``{"ops": [...], "seed": ..., "box_policy": ...}``,
+        or a JSON string of either. Explicit ``seed`` / ``box_policy`` arguments win over the dict's."""
+        if isinstance(config, (str, bytes)):
+            try:
+                config = json.loads(config)
+            except json.JSONDecodeError as exc:
+                raise ConfigError(f"pipeline config is not valid JSON: {exc}") from None
+        if isinstance(config, Mapping):
+            unknown = set(config) - {"ops", "seed", "box_policy"}
+            if unknown:
+                raise ConfigError(f"pipeline config: unknown key(s) {sorted(unknown)}; allowed: 'ops', 'seed', 'box_policy'")
+            if "ops" not in config:
+                raise ConfigError("pipeline config: missing 'ops' (the list of operators)")
+            seed = config.get("seed") if seed is None else seed
+            box_policy = config.get("box_policy") if box_policy is None else box_policy
+            config = config["ops"]
+        if not isinstance(config, Sequence) or isinstance(config, (str, bytes)):
+            raise ConfigError(f"pipeline config: 'ops' must be a list of operator objects, got {type(config).__name__}")
+        ops = [operator_from_dict(item, where=f"pipeline config, operator {k}") for k, item in enumerate(config)]
+        return cls(ops, seed=seed, box_policy=box_policy)
+
+    def to_config(self) -> dict[str, Any]:
+        return {
+            "seed": self.seed,
+            "box_policy": self.box_policy.to_config() if self.box_policy is not None else None,
+            "ops": [op.to_dict() for op in self.ops],
+        }
+
+    def __repr__(self) -> str:
+        return f"Pipeline({list(self.ops)!r}, seed={self.seed!r}, box_policy={self.box_policy!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Pipeline):
+            return NotImplemented
+        return (self.ops, self.seed, self.box_policy) == (other.ops, other.seed, other.box_policy)
+
+    __hash__ = None  # type: ignore[assignment]  # holds a counter: not a value
+
+    def __len__(self) -> int:
+        return len(self.ops)
+
+    # ----------------------------------------------------------------- running
+    def _index(self, index: int | None) -> int:
+        return next(self._counter) if index is None else index
+
+    def run(self, sample: Sample, *, index: int | None = None, epoch: int = 0, params: Sequence[Any] | None = None) -> Outcome:
+        """Augment one Sample; the :class:`Outcome` says which operator dropped it, if one did."""
+        index = self._index(index)
+        if params is not None and len(params) != len(self.ops):
+            raise ConfigError(f"Pipeline: {len(params)} params for {len(self.ops)} operators")
+        seed = self.seed
+        recorded = []
+        for k, op in enumerate(self.ops):
+            outcome = op.run(sample, LazyRng(seed, epoch, index, k), None if params is None else params[k], self._policies[k])
+            recorded.append(outcome.params)
+            if outcome.sample is None:
+                return Outcome(None, recorded, outcome.dropped)
+            sample = outcome.sample
+        return Outcome(sample, recorded)
+
+    def run_image(self, image: np.ndarray, *, index: int | None = None, epoch: int = 0, params: Sequence[Any] | None = None) -> tuple[np.ndarray, list]:
+        index = self._index(index)
+        recorded = []
+        for k, op in enumerate(self.ops):
+            image, p = op.run_image(image, LazyRng(self.seed, epoch, index, k), None if params is None else params[k])
+            recorded.append(p)
+        return image, recorded
+
+    def __call__(
+        self,
+        x: Sample | np.ndarray,
+        *,
+        index: int | None = None,
+        epoch: int = 0,
+        params: Sequence[Any] | None = None,
+        return_params: bool = False,
+    ) -> Any:
+        """Augment a Sample (returns a Sample or None), an image or a batch ``(B, H, W, C)``."""
+        if isinstance(x, Sample):
+            out = self.run(x, index=index, epoch=epoch, params=params)
+            return (out.sample, out.params) if return_params else out.sample
+        if not isinstance(x, np.ndarray):
+            raise UnsupportedImageError(f"Pipeline: expected a Sample or a numpy array, got {type(x).__name__}")
+        if x.ndim == 4:
+            start = self._index(index)
+            if index is None:  # reserve one counter value per image of the batch
+                for _ in range(len(x) - 1):
+                    next(self._counter)
+            results = [
+                self.run_image(x[i], index=start + i, epoch=epoch, params=None if params is None else params[i])
+                for i in range(len(x))
+            ]
+            images = stack_if_uniform([r[0] for r in results])
+            return (images, [r[1] for r in results]) if return_params else images
+        image, recorded = self.run_image(x, index=index, epoch=epoch, params=params)
+        return (image, recorded) if return_params else image

@@ -1,0 +1,41 @@
+"""The operator registry: name -> class, and (de)serialisation of operator configs."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from ..errors import ConfigError, UnknownOperatorError
+
+__all__ = ["OPERATORS", "register_class", "get_operator", "operator_from_dict"]
+
+OPERATORS: dict[str, type] = {}
+
+
+def register_class(cls: type) -> type:
+    name = cls.__name__
+    if name in OPERATORS and OPERATORS[name] is not cls:
+        raise ConfigError(f"operator name {name!r} is already registered by {OPERATORS[name].__module__}")
+    OPERATORS[name] = cls
+    return cls
+
+
+def get_operator(name: str) -> type:
+    try:
+        return OPERATORS[name]
+    except KeyError:
+        lowered = {k.lower(): k for k in OPERATORS}
+        hint = f"; did you mean {lowered[name.lower()]!r}?" if isinstance(name, str) and name.lower() in lowered else ""
+        raise UnknownOperatorError(
+            f"unknown operator {name!r}{hint} (registered: {', '.join(sorted(OPERATORS))})"
+        ) from None
+
+
+def operator_from_dict(config: Mapping[str, Any], where: str = "operator config") -> Any:
+    """Build an operator from ``{"name": "Rotate", "angle_min": -30, ...}``."""
+    if not isinstance(config, Mapping):
+        raise ConfigError(f"{where}: expected an object like {{'name': 'Flip', ...}}, got {type(config).__name__}")
+    if "name" not in config:
+        raise ConfigError(f"{where}: missing 'name' (the operator name, e.g. 'Rotate')")
+    params = dict(config)
+    cls = get_operator(params.pop("name"))
+    return cls.from_dict(params)

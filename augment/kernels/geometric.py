@@ -1,0 +1,104 @@
+"""Image kernels for the geometric operators (OpenCV on numpy arrays).
+
+Matrices are 3x3 affine maps in continuous coordinates (pixel ``i`` spans ``[i, i+1)``; the image
+centre is ``(W/2, H/2)``). :func:`warp_affine` converts to OpenCV's pixel-index convention, which
+puts the centre of rotation at ``((W-1)/2, (H-1)/2)``, exactly as imgaug does.
+
+OpenCV returns ``(H, W)`` for a ``(H, W, 1)`` input; every kernel here restores the channel axis.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+__all__ = [
+    "INTERPOLATIONS",
+    "warp_affine",
+    "flip",
+    "crop",
+    "pad",
+    "resize",
+    "shift",
+    "to_index_matrix",
+]
+
+INTERPOLATIONS = {
+    "nearest": cv2.INTER_NEAREST,
+    "linear": cv2.INTER_LINEAR,
+    "cubic": cv2.INTER_CUBIC,
+    "area": cv2.INTER_AREA,
+    "lanczos": cv2.INTER_LANCZOS4,
+}
+
+_HALF = np.array([[1.0, 0.0, 0.5], [0.0, 1.0, 0.5], [0.0, 0.0, 1.0]])
+_MINUS_HALF = np.array([[1.0, 0.0, -0.5], [0.0, 1.0, -0.5], [0.0, 0.0, 1.0]])
+
+
+def _restore(out: np.ndarray, like: np.ndarray) -> np.ndarray:
+    if out.ndim == like.ndim:
+        return out
+    return out.reshape(out.shape + (1,))
+
+
+def _border(image: np.ndarray, value: float) -> tuple:
+    return (value,) * (image.shape[2] if image.ndim == 3 else 1)
+
+
+def to_index_matrix(matrix: np.ndarray) -> np.ndarray:
+    """The 2x3 pixel-index matrix OpenCV needs for a continuous-coordinate 3x3 ``matrix``."""
+    return (_MINUS_HALF @ matrix @ _HALF)[:2]
+
+
+def warp_affine(
+    image: np.ndarray,
+    matrix: np.ndarray,
+    out_hw: tuple[int, int],
+    interpolation: int = cv2.INTER_LINEAR,
+    fill: float = 0,
+) -> np.ndarray:
+    """Warp with a forward 3x3 ``matrix`` (source -> destination), constant border ``fill``."""
+    h, w = out_hw
+    out = cv2.warpAffine(
+        image,
+        to_index_matrix(matrix),
+        (w, h),
+        flags=interpolation,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=_border(image, fill),
+    )
+    return _restore(out, image)
+
+
+def flip(image: np.ndarray, horizontal: bool) -> np.ndarray:
+    return _restore(cv2.flip(image, 1 if horizontal else 0), image)
+
+
+def crop(image: np.ndarray, top: int, right: int, bottom: int, left: int) -> np.ndarray:
+    """A copy of ``image[top:H-bottom, left:W-right]``."""
+    h, w = image.shape[:2]
+    return image[top : h - bottom, left : w - right].copy()
+
+
+def pad(image: np.ndarray, top: int, right: int, bottom: int, left: int, fill: float = 0) -> np.ndarray:
+    out = cv2.copyMakeBorder(image, top, bottom, left, right, cv2.BORDER_CONSTANT, value=_border(image, fill))
+    return _restore(out, image)
+
+
+def resize(image: np.ndarray, height: int, width: int, interpolation: int = cv2.INTER_CUBIC) -> np.ndarray:
+    if image.shape[0] == height and image.shape[1] == width:
+        return image.copy()
+    return _restore(cv2.resize(image, (width, height), interpolation=interpolation), image)
+
+
+def shift(image: np.ndarray, dx: int, dy: int, fill: float = 0) -> np.ndarray:
+    """Integer translation with a constant border: equal to :func:`warp_affine` with a pure
+    integer shift, without interpolation."""
+    h, w = image.shape[:2]
+    out = np.full_like(image, fill)
+    xs, xd = (0, dx) if dx >= 0 else (-dx, 0)
+    ys, yd = (0, dy) if dy >= 0 else (-dy, 0)
+    cw, ch = w - abs(dx), h - abs(dy)
+    if cw > 0 and ch > 0:
+        out[yd : yd + ch, xd : xd + cw] = image[ys : ys + ch, xs : xs + cw]
+    return out
