@@ -1,0 +1,27 @@
+"""One or more example configurations for every registered operator.
+
+``test_every_operator_has_cases`` fails when an operator is registered without an entry here, so
+every new operator goes through the contract tests in ``test_contract.py``.
+"""
+
+GEOMETRIC = {
+    "Flip": [{"lr_ud": "lr"}, {"lr_ud": "ud"}, {"lr_ud": "lr", "flip_p": 0.5}],
+    "Crop": [{}, {"crop_percent_min": 0.05, "crop_percent_max": 0.3, "keep_size": True}],
+    "Padding": [{}, {"px_top": 3, "px_right": 0, "px_bottom": 7, "px_left": 2, "keep_size": True}],
+    "Resize": [{"height": 50, "width": 40}, {"height": 120, "width": 80, "interpolation": "linear"}],
+    "Rotate": [{"angle_min": -30, "angle_max": 30, "box_policy": "clip"}, {"angle_min": 90, "angle_max": -90}],
+    "Scale": [{}, {"scaleXY": "Y", "scale_min": 0.7, "scale_max": 1.2}],
+    "Shear": [{}, {"shearXY": "Y", "shear_min": -15, "shear_max": 15}],
+    "Translate": [{}, {"translateXY": "Y", "translate_min": -0.1, "translate_max": 0.3}],
+}
+
+PIXEL: dict[str, list[dict]] = {}
+
+CASES = {**GEOMETRIC, **PIXEL}
+
+
+def all_cases():
+    """(id, name, params) for every configuration."""
+    for name, configs in CASES.items():
+        for k, params in enumerate(configs):
+            yield f"{name}-{k}", name, params
