@@ -1,0 +1,251 @@
+"""Reading and writing manifest files (JSON Lines), streaming, with line-numbered errors.
+
+* :func:`iter_manifest` streams :class:`~manifest.model.Sample` objects one line at a time
+  (constant memory whatever the file size); :func:`read_manifest` collects them into a
+  :class:`~manifest.dataset.Manifest`.
+* Input: a path, or a binary or text file object. UTF-8 with or without BOM, LF or CRLF line
+  ends; whitespace-only lines are skipped (Huawei's SDK aborts on them).
+* ``strict=True`` (the default) raises :class:`~manifest.errors.ManifestLineError` at the first
+  bad line, naming the file, line, column and what is wrong. ``strict=False`` skips the bad
+  line, records the same error in ``.errors`` (and logs a warning) and goes on.
+* :func:`write_manifest` writes one compact JSON object per line (``separators=(",", ":")``,
+  non-ASCII unescaped, ``\\n`` after every line, hyphenated keys), atomically when given a path.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import IO, Any, Iterable, Iterator
+
+from .dataset import Manifest
+from .errors import ManifestLineError
+from .model import Sample, _FieldError, sample_from_dict
+
+__all__ = ["iter_manifest", "read_manifest", "write_manifest", "ManifestReader", "PathOrFile"]
+
+log = logging.getLogger(__name__)
+
+PathOrFile = "str | os.PathLike[str] | IO[bytes] | IO[str]"
+_loads = json.loads
+_JSONDecodeError = json.JSONDecodeError
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
+
+
+def _name_of(src: Any) -> str | None:
+    if isinstance(src, (str, os.PathLike)):
+        return os.fspath(src)
+    name = getattr(src, "name", None)
+    return name if isinstance(name, str) else None
+
+
+def _key_column(text: str, key: str | None) -> int | None:
+    if key is None:
+        return 1
+    i = text.find(f'"{key}"')
+    return i + 1 if i >= 0 else 1
+
+
+class ManifestReader:
+    """An iterator over the samples of one manifest; ``errors`` collects lenient-mode errors.
+
+    Use as ``for sample in iter_manifest(path): ...``; the file is closed when the iteration
+    ends, or by ``close()`` / a ``with`` block. ``lines`` is the number of lines read so far,
+    ``skipped_blank`` the whitespace-only lines among them.
+    """
+
+    def __init__(self, source: Any, *, strict: bool = True, errors: list | None = None) -> None:
+        self.path = _name_of(source)
+        self.strict = strict
+        self.errors: list[ManifestLineError] = [] if errors is None else errors
+        self.lines = 0
+        self.skipped_blank = 0
+        self._source = source
+        self._file: Any = None
+        self._own = False
+        self._it: Iterator[Sample] | None = None
+
+    # iteration ------------------------------------------------------------------
+    def __iter__(self) -> "ManifestReader":
+        return self
+
+    def __next__(self) -> Sample:
+        if self._it is None:
+            self._it = self._run()
+        return next(self._it)
+
+    def __enter__(self) -> "ManifestReader":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._it is not None:
+            self._it.close()
+        if self._own and self._file is not None:
+            self._file.close()
+            self._file = None
+
+    # ------------------------------------------------------------------------------
+    def _open(self) -> Any:
+        src = self._source
+        if isinstance(src, (str, os.PathLike)):
+            try:
+                f = open(src, "rb", buffering=1 << 20)
+            except OSError as exc:
+                raise ManifestLineError(f"cannot open: {exc.strerror or exc}", self.path) from None
+            self._own = True
+            return f
+        if not hasattr(src, "read"):
+            raise TypeError(
+                f"iter_manifest: expected a path or a file object, got {type(src).__name__}"
+            )
+        return src
+
+    def _fail(self, err: ManifestLineError) -> None:
+        if self.strict:
+            raise err
+        log.warning("skipped: %s", err)
+        self.errors.append(err)
+
+    def _run(self) -> Iterator[Sample]:
+        f = self._file = self._open()
+        loads = _loads
+        parse = sample_from_dict
+        n = 0
+        try:
+            first = True
+            for line in f:
+                n += 1
+                if first:
+                    first = False
+                    if isinstance(line, str) and line.startswith("\ufeff"):
+                        line = line[1:]
+                    # bytes: json.loads detects and skips a UTF-8 BOM itself
+                try:
+                    sample = parse(loads(line))
+                except _JSONDecodeError as exc:
+                    text = line.decode("utf-8", "replace") if isinstance(line, bytes) else line
+                    if not text.strip() or text.strip() == "\ufeff":
+                        self.skipped_blank += 1
+                        continue
+                    self._fail(ManifestLineError(f"invalid JSON: {exc.msg}", self.path, n, exc.colno))
+                    continue
+                except UnicodeDecodeError as exc:
+                    self._fail(
+                        ManifestLineError(
+                            f"invalid UTF-8 at byte {exc.start + 1} of the line", self.path, n,
+                            exc.start + 1,
+                        )
+                    )
+                    continue
+                except _FieldError as exc:
+                    text = line.decode("utf-8", "replace") if isinstance(line, bytes) else line
+                    self._fail(
+                        ManifestLineError(exc.message, self.path, n, _key_column(text, exc.key))
+                    )
+                    continue
+                except RecursionError:
+                    self._fail(ManifestLineError("JSON nested too deeply", self.path, n, 1))
+                    continue
+                yield sample
+        finally:
+            self.lines = n
+            if self._own and self._file is not None:
+                self._file.close()
+                self._file = None
+            if self.errors and not self.strict:
+                log.warning("%s: %d bad line(s) skipped", self.path or "<stream>", len(self.errors))
+
+
+def iter_manifest(
+    path_or_file: Any, strict: bool = True, *, errors: list | None = None
+) -> ManifestReader:
+    """Stream the samples of a manifest, one line at a time.
+
+    ``strict=False`` skips bad lines and appends their :class:`ManifestLineError` to
+    ``reader.errors`` (or to the ``errors`` list given). Memory does not grow with the file.
+    """
+    return ManifestReader(path_or_file, strict=strict, errors=errors)
+
+
+def read_manifest(path_or_file: Any, strict: bool = True) -> Manifest:
+    """Read a whole manifest into a :class:`Manifest` (``.samples``, ``.errors``, ``.path``)."""
+    reader = ManifestReader(path_or_file, strict=strict)
+    samples = list(reader)
+    return Manifest(samples, path=reader.path, errors=reader.errors)
+
+
+def _lines(samples: Iterable[Any]) -> Iterator[str]:
+    enc = _ENCODE
+    for s in samples:
+        if isinstance(s, Sample):
+            yield enc(s.to_dict()) + "\n"
+        elif isinstance(s, dict):
+            yield enc(s) + "\n"
+        else:
+            raise TypeError(f"write_manifest: expected Sample or dict, got {type(s).__name__}")
+
+
+def write_manifest(samples: Iterable[Any], path_or_file: Any) -> int:
+    """Write samples (``Sample`` objects or plain dicts) one compact JSON object per line.
+
+    A path is written atomically (a temporary file in the same folder, then renamed), so a
+    manifest can be rewritten in place. A file object may be text or binary. Returns the
+    number of lines written.
+    """
+    if isinstance(samples, Manifest):
+        samples = samples.samples
+    n = 0
+    if isinstance(path_or_file, (str, os.PathLike)):
+        target = Path(path_or_file)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+                n = _write_text(samples, f)
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
+            os.replace(tmp, target)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+        return n
+    if not hasattr(path_or_file, "write"):
+        raise TypeError(
+            f"write_manifest: expected a path or a file object, got {type(path_or_file).__name__}"
+        )
+    if isinstance(path_or_file, io.TextIOBase) or hasattr(path_or_file, "encoding"):
+        return _write_text(samples, path_or_file)
+    buf: list[str] = []
+    for line in _lines(samples):
+        buf.append(line)
+        n += 1
+        if len(buf) >= 4096:
+            path_or_file.write("".join(buf).encode("utf-8"))
+            buf.clear()
+    if buf:
+        path_or_file.write("".join(buf).encode("utf-8"))
+    return n
+
+
+def _write_text(samples: Iterable[Any], f: IO[str]) -> int:
+    n = 0
+    buf: list[str] = []
+    for line in _lines(samples):
+        buf.append(line)
+        n += 1
+        if len(buf) >= 4096:
+            f.write("".join(buf))
+            buf.clear()
+    if buf:
+        f.write("".join(buf))
+    return n
