@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 PathOrFile = "str | os.PathLike[str] | IO[bytes] | IO[str]"
 _loads = json.loads
 _JSONDecodeError = json.JSONDecodeError
+_SCAN = json.JSONDecoder().scan_once
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
 
 
@@ -68,6 +69,7 @@ class ManifestReader:
         self._file: Any = None
         self._own = False
         self._it: Iterator[Sample] | None = None
+        self._pending: Any = None
 
     # iteration ------------------------------------------------------------------
     def __iter__(self) -> "ManifestReader":
@@ -113,45 +115,65 @@ class ManifestReader:
         log.warning("skipped: %s", err)
         self.errors.append(err)
 
+    def _bad_json(self, text: str, n: int) -> bool:
+        """The slow path for a line the fast scanner refused: blank (True) or an error."""
+        try:
+            obj = _loads(text)
+        except _JSONDecodeError as exc:
+            if not text.strip():
+                self.skipped_blank += 1
+                return True
+            self._fail(ManifestLineError(f"invalid JSON: {exc.msg}", self.path, n, exc.colno))
+            return True
+        except RecursionError:
+            self._fail(ManifestLineError("invalid JSON: nested too deeply", self.path, n, 1))
+            return True
+        self._pending = obj
+        return False
+
     def _run(self) -> Iterator[Sample]:
         f = self._file = self._open()
-        loads = _loads
+        scan = _SCAN
         parse = sample_from_dict
         n = 0
         try:
-            first = True
             for line in f:
                 n += 1
-                if first:
-                    first = False
-                    if isinstance(line, str) and line.startswith("\ufeff"):
-                        line = line[1:]
-                    # bytes: json.loads detects and skips a UTF-8 BOM itself
-                try:
-                    sample = parse(loads(line))
-                except _JSONDecodeError as exc:
-                    text = line.decode("utf-8", "replace") if isinstance(line, bytes) else line
-                    if not text.strip() or text.strip() == "\ufeff":
-                        self.skipped_blank += 1
-                        continue
-                    self._fail(ManifestLineError(f"invalid JSON: {exc.msg}", self.path, n, exc.colno))
-                    continue
-                except UnicodeDecodeError as exc:
-                    self._fail(
-                        ManifestLineError(
-                            f"invalid UTF-8 at byte {exc.start + 1} of the line", self.path, n,
-                            exc.start + 1,
+                if type(line) is bytes:
+                    try:
+                        text = line.decode("utf-8")
+                    except UnicodeDecodeError as exc:
+                        self._fail(
+                            ManifestLineError(
+                                f"invalid UTF-8 (byte {exc.start + 1} of the line)",
+                                self.path, n, exc.start + 1,
+                            )
                         )
-                    )
-                    continue
+                        continue
+                else:
+                    text = line
+                if n == 1 and text.startswith("\ufeff"):
+                    text = text[1:]
+                # fast path: the C scanner directly (json.loads adds Python-level overhead);
+                # anything unusual goes through json.loads for the exact error message
+                try:
+                    obj, end = scan(text, 0)
+                    if end != len(text) and text[end:].strip():
+                        raise ValueError
+                except (StopIteration, ValueError, RecursionError):
+                    if self._bad_json(text, n):
+                        continue
+                    obj = self._pending
+                    self._pending = None
+                try:
+                    sample = parse(obj)
                 except _FieldError as exc:
-                    text = line.decode("utf-8", "replace") if isinstance(line, bytes) else line
                     self._fail(
                         ManifestLineError(exc.message, self.path, n, _key_column(text, exc.key))
                     )
                     continue
                 except RecursionError:
-                    self._fail(ManifestLineError("JSON nested too deeply", self.path, n, 1))
+                    self._fail(ManifestLineError("value nested too deeply", self.path, n, 1))
                     continue
                 yield sample
         finally:

@@ -138,7 +138,7 @@ def _intern_order(order: list) -> tuple:
     return got
 
 
-@dataclass(slots=True)
+@dataclass
 class Annotation:
     """One label of a sample (manifest-spec §4). ``extra`` holds unknown keys in order.
 
@@ -200,7 +200,7 @@ class Annotation:
             raise ManifestLineError(exc.message) from None
 
 
-@dataclass(slots=True)
+@dataclass
 class Sample:
     """One manifest line (manifest-spec §3). ``annotations`` is the ``annotation`` key.
 
@@ -360,8 +360,7 @@ def _jtype(v: Any) -> str:
     return type(v).__name__
 
 
-def annotation_from_dict(d: Any, index: int | None = None) -> Annotation:
-    """Parse one annotation object (raises the internal ``_FieldError``; see ``from_dict``)."""
+def _slow_annotation(d: Any, index: int | None = None) -> Annotation:
     what = "" if index is None else f"annotation {index}: "
     if type(d) is not dict:
         raise _FieldError(f"{what}an annotation must be a JSON object, got {_jtype(d)}", "annotation")
@@ -387,8 +386,7 @@ def annotation_from_dict(d: Any, index: int | None = None) -> Annotation:
     return Annotation(**vals, extra=extra, _order=_intern_order(order), _raw=raw or None)
 
 
-def sample_from_dict(d: Any) -> Sample:
-    """Parse one manifest object (raises the internal ``_FieldError``; see ``Sample.from_dict``)."""
+def _slow_sample(d: Any) -> Sample:
     if type(d) is not dict:
         raise _FieldError(f"a manifest line must be a JSON object, got {_jtype(d)}")
     vals: dict[str, Any] = {}
@@ -421,6 +419,120 @@ def sample_from_dict(d: Any) -> Sample:
             raise _FieldError("'source' must be a string, got null", "source")
         raise _FieldError("missing required key 'source'")
     return Sample(**vals, extra=extra, _order=_intern_order(order), _raw=raw or None)
+
+
+# Fast path. Lines of one manifest share a handful of key orders and value types, so a "plan"
+# is cached per (keys, value types): the keys map to attributes in one C-level ``zip``, and only
+# the values that need it (usage, hard, a string property, the annotation list) are converted.
+# The first line of each shape goes through the slow, fully checking path, which also decides
+# whether the shape can have a plan (known keys only, no nulls).
+_PLAN_LIMIT = 4096
+_SAMPLE_PLANS: dict[tuple, tuple] = {}
+_ANN_PLANS: dict[tuple, tuple] = {}
+_POST_KINDS = (_USAGE, _HARD, _PROP, _ANN)
+_new = object.__new__
+
+
+def _make_plan(d: dict, keymap: dict, obj: Any) -> tuple | None:
+    if obj.extra:
+        return None
+    attrs = []
+    post = []
+    for k, v in d.items():
+        attr, key, kind = keymap[k]
+        if v is None:
+            return None
+        attrs.append(attr)
+        if kind in _POST_KINDS and not (kind == _PROP and type(v) is not str):
+            post.append((attr, key, kind))
+    return (tuple(attrs), tuple(post), obj._order)
+
+
+def annotation_from_dict(d: Any, index: int | None = None) -> Annotation:
+    """Parse one annotation object (raises the internal ``_FieldError``; see ``from_dict``)."""
+    if type(d) is dict:
+        sig = (tuple(d), tuple(map(type, d.values())))
+        plan = _ANN_PLANS.get(sig)
+        if plan is not None:
+            attrs, post, order = plan
+            kw = dict(zip(attrs, d.values()))
+            raw = None
+            if post:
+                raw = {}
+                what = "" if index is None else f"annotation {index}: "
+                for attr, key, kind in post:
+                    kw[attr] = _parse_value(kind, key, kw[attr], raw, attr, what)
+            kw["extra"] = {}
+            kw["_order"] = order
+            if raw:
+                kw["_raw"] = raw
+            obj = _new(Annotation)
+            obj.__dict__ = kw
+            return obj
+        ann = _slow_annotation(d, index)
+        if len(_ANN_PLANS) < _PLAN_LIMIT:
+            _ANN_PLANS[sig] = _make_plan(d, _ANN_KEYS, ann)
+        return ann
+    return _slow_annotation(d, index)
+
+
+def _annotations(items: list) -> list[Annotation]:
+    """``annotation_from_dict`` over a list, with the fast path inlined."""
+    out = []
+    plans = _ANN_PLANS
+    new = _new
+    for i, d in enumerate(items):
+        if type(d) is dict:
+            plan = plans.get((tuple(d), tuple(map(type, d.values()))))
+            if plan is not None:
+                attrs, post, order = plan
+                kw = dict(zip(attrs, d.values()))
+                if post:
+                    raw: dict = {}
+                    for attr, key, kind in post:
+                        kw[attr] = _parse_value(kind, key, kw[attr], raw, attr, f"annotation {i}: ")
+                    if raw:
+                        kw["_raw"] = raw
+                kw["extra"] = {}
+                kw["_order"] = order
+                obj = new(Annotation)
+                obj.__dict__ = kw
+                out.append(obj)
+                continue
+        out.append(annotation_from_dict(d, i))
+    return out
+
+
+def sample_from_dict(d: Any) -> Sample:
+    """Parse one manifest object (raises the internal ``_FieldError``; see ``Sample.from_dict``)."""
+    if type(d) is dict:
+        sig = (tuple(d), tuple(map(type, d.values())))
+        plan = _SAMPLE_PLANS.get(sig)
+        if plan is not None:
+            attrs, post, order = plan
+            kw = dict(zip(attrs, d.values()))
+            raw = None
+            if post:
+                raw = {}
+                for attr, key, kind in post:
+                    if kind == _ANN:
+                        kw[attr] = _annotations(kw[attr])
+                    else:
+                        kw[attr] = _parse_value(kind, key, kw[attr], raw, attr, "")
+            if "annotations" not in kw:
+                kw["annotations"] = []
+            kw["extra"] = {}
+            kw["_order"] = order
+            if raw:
+                kw["_raw"] = raw
+            obj = _new(Sample)
+            obj.__dict__ = kw
+            return obj
+        sample = _slow_sample(d)
+        if len(_SAMPLE_PLANS) < _PLAN_LIMIT:
+            _SAMPLE_PLANS[sig] = _make_plan(d, _SAMPLE_KEYS, sample)
+        return sample
+    return _slow_sample(d)
 
 
 # ---------------------------------------------------------------------- writing
@@ -461,41 +573,67 @@ def _out_value(obj: Any, attr: str, kind: int, raw: dict | None, v: Any) -> Any:
 
 
 _ABSENT = object()
+_META_ATTRS = frozenset(("extra", "_order", "_raw"))
+_OUT_PLANS: dict[tuple, tuple] = {}
+
+
+def _out_plan(order: tuple, attr_of: dict) -> tuple:
+    plan = []
+    covered = set(_META_ATTRS)
+    seen = set()
+    for key in order:
+        attr = attr_of.get(key)
+        if attr is None or key in seen:
+            plan.append((key, None, 0))
+            continue
+        seen.add(key)
+        covered.add(attr)
+        plan.append((key, attr, _KIND_BY_KEY[key]))
+    return tuple(plan), frozenset(covered)
 
 
 def _to_dict(obj: Any, out_spec, attr_of: dict) -> dict[str, Any]:
+    order = obj._order
+    ck = (order, attr_of is _SAMPLE_ATTR_OF)
+    cached = _OUT_PLANS.get(ck)
+    if cached is None:
+        cached = _out_plan(order, attr_of)
+        if len(_OUT_PLANS) < _PLAN_LIMIT:
+            _OUT_PLANS[ck] = cached
+    plan, covered = cached
     raw = obj._raw
     extra = obj.extra
+    d = obj.__dict__
     out: dict[str, Any] = {}
-    written = set()
-    for key in obj._order:
-        attr = attr_of.get(key)
-        if attr is None or key in written:
+    for key, attr, kind in plan:
+        if attr is None:
             ev = extra.get(key, _ABSENT)
             if ev is not _ABSENT:
                 out[key] = ev
             continue
-        written.add(key)
-        kind = _KIND_BY_KEY[key]
-        v = getattr(obj, attr)
+        v = d.get(attr)
         if v is None:
             if raw is not None and attr in raw and raw[attr] is None:
                 out[key] = None
             continue
         if kind == _STR and (raw is None or attr not in raw):
             out[key] = v
+        elif kind == _ANN and raw is None:
+            out[key] = [a.to_dict() for a in v]
         else:
             out[key] = _out_value(obj, attr, kind, raw, v)
-    for attr, key, kind in out_spec:
-        if key in written:
-            continue
-        v = getattr(obj, attr)
-        if v is None or (kind == _ANN and not v):
-            continue
-        out[key] = _out_value(obj, attr, kind, raw, v)
-    for k, v in extra.items():
-        if k not in out:
-            out[k] = v
+    rest = d.keys() - covered
+    if rest:
+        for attr, key, kind in out_spec:
+            if attr in rest:
+                v = d[attr]
+                if v is None or (kind == _ANN and not v):
+                    continue
+                out[key] = _out_value(obj, attr, kind, raw, v)
+    if extra:
+        for k, v in extra.items():
+            if k not in out:
+                out[k] = v
     return out
 
 
