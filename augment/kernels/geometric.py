@@ -21,6 +21,7 @@ __all__ = [
     "resize",
     "shift",
     "to_index_matrix",
+    "auto_interpolation",
 ]
 
 INTERPOLATIONS = {
@@ -30,6 +31,14 @@ INTERPOLATIONS = {
     "area": cv2.INTER_AREA,
     "lanczos": cv2.INTER_LANCZOS4,
 }
+
+def auto_interpolation(src_hw: tuple[int, int], dst_hw: tuple[int, int]) -> int:
+    """imgaug's choice when no interpolation is given (``imresize_many_images(interpolation=None)``):
+    area when either side grows, else linear."""
+    if dst_hw[0] > src_hw[0] or dst_hw[1] > src_hw[1]:
+        return cv2.INTER_AREA
+    return cv2.INTER_LINEAR
+
 
 _HALF = np.array([[1.0, 0.0, 0.5], [0.0, 1.0, 0.5], [0.0, 0.0, 1.0]])
 _MINUS_HALF = np.array([[1.0, 0.0, -0.5], [0.0, 1.0, -0.5], [0.0, 0.0, 1.0]])

@@ -31,8 +31,8 @@ def _scaling(sx: float, sy: float) -> np.ndarray:
     return np.array([[sx, 0.0, 0.0], [0.0, sy, 0.0], [0.0, 0.0, 1.0]])
 
 
-def _interpolation(op: str, value: str) -> str:
-    return V.choice(op, "interpolation", value, tuple(K.INTERPOLATIONS))
+def _interpolation(op: str, value: str, auto: bool = False) -> str:
+    return V.choice(op, "interpolation", value, tuple(K.INTERPOLATIONS) + (("auto",) if auto else ()))
 
 
 # --------------------------------------------------------------------------- Flip
@@ -108,7 +108,12 @@ class _SidesOperator(AffineOperator):
         sides = (params.top, params.right, params.bottom, params.left)
         out = K.crop(image, *sides) if self._sign < 0 else K.pad(image, *sides)
         if self.keep_size:
-            out = K.resize(out, image.shape[0], image.shape[1], K.INTERPOLATIONS[self.interpolation])
+            size = image.shape[:2]
+            if self.interpolation == "auto":
+                flag = K.auto_interpolation(out.shape[:2], size)
+            else:
+                flag = K.INTERPOLATIONS[self.interpolation]
+            out = K.resize(out, size[0], size[1], flag)
         return out
 
 
@@ -139,14 +144,16 @@ class Crop(_SidesOperator):
     (``sample_independently=True``). Fractions become pixels as ``round(H * f)`` (top, bottom) and
     ``round(W * f)`` (left, right), and at least one pixel is always left, as in imgaug.
     ``keep_size=False`` (the default here) returns the cropped region; ``True`` resizes it back
-    to the input size with ``interpolation`` (imgaug's default, cubic). Boxes are shifted (and
+    to the input size with ``interpolation``: ``"auto"`` (the default) is imgaug's own choice,
+    area when the image grows back (always, for Crop), linear when it shrinks (Padding); or one
+    of ``nearest``, ``linear``, ``cubic``, ``area``, ``lanczos``. Boxes are shifted (and
     scaled with ``keep_size``) by the same matrix; the box policy then clips them.
     """
 
     crop_percent_min: float = 0.0
     crop_percent_max: float = 0.2
     keep_size: bool = False
-    interpolation: str = "cubic"
+    interpolation: str = "auto"
 
     _sign: ClassVar[int] = -1
 
@@ -156,7 +163,7 @@ class Crop(_SidesOperator):
         self._set("crop_percent_max", V.number(n, "crop_percent_max", self.crop_percent_max, 0.0, 1.0, hi_open=True))
         V.ordered(n, "crop_percent_min", self.crop_percent_min, "crop_percent_max", self.crop_percent_max)
         V.boolean(n, "keep_size", self.keep_size)
-        self._set("interpolation", _interpolation(n, self.interpolation))
+        self._set("interpolation", _interpolation(n, self.interpolation, auto=True))
 
     def sample(self, rng, meta: ImageMeta) -> SidesParams:
         lo, hi = self.crop_percent_min, self.crop_percent_max
@@ -173,7 +180,8 @@ class Padding(_SidesOperator):
 
     imgaug: ``iaa.Pad(px=(top, right, bottom, left), pad_mode="constant", pad_cval=0,
     keep_size=keep_size)``. The image grows (``keep_size=False``, the default here) or is resized
-    back to the input size with ``interpolation`` (``keep_size=True``, imgaug's default).
+    back to the input size (``keep_size=True``, imgaug's default) with ``interpolation``, as for
+    Crop (``"auto"``: imgaug's linear for the shrink back).
     """
 
     px_top: int = 1
@@ -181,7 +189,7 @@ class Padding(_SidesOperator):
     px_bottom: int = 1
     px_left: int = 1
     keep_size: bool = False
-    interpolation: str = "cubic"
+    interpolation: str = "auto"
 
     _sign: ClassVar[int] = 1
 
@@ -190,7 +198,7 @@ class Padding(_SidesOperator):
         for side in ("px_top", "px_right", "px_bottom", "px_left"):
             self._set(side, V.integer(n, side, getattr(self, side), 0, 100_000))
         V.boolean(n, "keep_size", self.keep_size)
-        self._set("interpolation", _interpolation(n, self.interpolation))
+        self._set("interpolation", _interpolation(n, self.interpolation, auto=True))
 
     def sample(self, rng, meta: ImageMeta) -> SidesParams:
         return SidesParams(self.px_top, self.px_right, self.px_bottom, self.px_left)
