@@ -24,7 +24,28 @@ from .errors import (
     UnknownOperatorError,
     UnsupportedImageError,
 )
-from .ops import Crop, Flip, Padding, Resize, Rotate, Scale, Shear, Translate
+from .core.lut import LutOperator
+from .ops import (
+    AddNoise,
+    Blur,
+    Crop,
+    CutOut,
+    Flip,
+    Grayscale,
+    HistogramEqual,
+    LightArithmetic,
+    LightContrast,
+    MotionBlur,
+    Padding,
+    Resize,
+    Rotate,
+    Saturation,
+    Scale,
+    Sharpen,
+    Shear,
+    Translate,
+    Weather,
+)
 from .random import rng
 from .structures import ImageMeta, Sample
 
@@ -45,11 +66,23 @@ __all__ = [
     "Scale",
     "Shear",
     "Translate",
+    "AddNoise",
+    "Blur",
+    "CutOut",
+    "Grayscale",
+    "HistogramEqual",
+    "LightArithmetic",
+    "LightContrast",
+    "MotionBlur",
+    "Saturation",
+    "Sharpen",
+    "Weather",
     # composition and configuration
     "Pipeline",
     "BoxPolicy",
     "Operator",
     "AffineOperator",
+    "LutOperator",
     "Params",
     "Outcome",
     "OPERATORS",

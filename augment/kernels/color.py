@@ -1,0 +1,229 @@
+"""Colour and intensity kernels: lookup tables, gray, histogram equalisation, brightness, hue/saturation.
+
+Pure functions on numpy arrays (no classes, no randomness, no I/O); inputs are never modified.
+uint8 intensity maps are 256-entry lookup tables built exactly as imgaug 0.4.0 builds them (float32
+arithmetic, truncating cast), applied with ``cv2.LUT``. Images are ``(H, W)`` or ``(H, W, C)`` with
+C in 1, 3, 4; a fourth channel is alpha and is passed through untouched.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+__all__ = [
+    "IDENTITY",
+    "gamma_table",
+    "sigmoid_table",
+    "log_table",
+    "linear_table",
+    "gamma_float",
+    "sigmoid_float",
+    "log_float",
+    "linear_float",
+    "multiply_table",
+    "add_table",
+    "fuse_tables",
+    "apply_lut",
+    "grayscale",
+    "equalize_lab",
+    "brightness_ycrcb",
+    "hue_saturation_tables",
+    "multiply_hue_saturation",
+    "value_scale",
+]
+
+IDENTITY = np.arange(256, dtype=np.uint8)
+IDENTITY.setflags(write=False)
+
+_UNIT = np.linspace(0.0, 1.0, num=256, dtype=np.float32)  # imgaug's value_range for gamma/sigmoid/log
+_LEVELS = np.arange(256, dtype=np.float32)
+
+
+def _to_u8(table: np.ndarray) -> np.ndarray:
+    return np.clip(table, 0, 255).astype(np.uint8)
+
+
+# --------------------------------------------------------------------------- contrast tables (uint8)
+def gamma_table(gamma: float) -> np.ndarray:
+    """``255 * (v / 255) ** gamma``, truncated (imgaug ``adjust_contrast_gamma``)."""
+    return _to_u8((_UNIT ** np.float32(gamma)) * 255)
+
+
+def sigmoid_table(gain: float, cutoff: float) -> np.ndarray:
+    """``255 / (1 + exp(gain * (cutoff - v / 255)))`` (imgaug ``adjust_contrast_sigmoid``)."""
+    g, c = np.float32(gain), np.float32(cutoff)
+    with np.errstate(over="ignore"):
+        return _to_u8(255 * (1 / (1 + np.exp(g * (c - _UNIT)))))
+
+
+def log_table(gain: float) -> np.ndarray:
+    """``255 * gain * log2(1 + v / 255)`` (imgaug ``adjust_contrast_log``)."""
+    return _to_u8(255 * np.float32(gain) * np.log2(1 + _UNIT))
+
+
+def linear_table(alpha: float) -> np.ndarray:
+    """``127 + alpha * (v - 127)`` (imgaug ``adjust_contrast_linear``; centre ``int(127.5)``)."""
+    return _to_u8(127 + np.float32(alpha) * (_LEVELS - 127))
+
+
+# --------------------------------------------------------------------------- the same maps on [0, 1] floats
+def gamma_float(x: np.ndarray, gamma: float) -> np.ndarray:
+    return np.power(x, np.float32(gamma), dtype=np.float32)
+
+
+def sigmoid_float(x: np.ndarray, gain: float, cutoff: float) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return (1 / (1 + np.exp(np.float32(gain) * (np.float32(cutoff) - x)))).astype(np.float32)
+
+
+def log_float(x: np.ndarray, gain: float) -> np.ndarray:
+    return (np.float32(gain) * np.log2(1 + x)).astype(np.float32)
+
+
+def linear_float(x: np.ndarray, alpha: float) -> np.ndarray:
+    c = np.float32(127 / 255)
+    return (c + np.float32(alpha) * (x - c)).astype(np.float32)
+
+
+# --------------------------------------------------------------------------- arithmetic tables
+def multiply_table(mul: float) -> np.ndarray:
+    """``v * mul``, truncated (imgaug ``multiply_scalar`` on uint8)."""
+    return _to_u8(_LEVELS * np.float32(mul))
+
+
+def add_table(value: float) -> np.ndarray:
+    """``v + round(value)`` (imgaug ``add_scalar`` on uint8)."""
+    v = int(np.clip(np.round(value), -255, 255))
+    return _to_u8(np.arange(256, dtype=np.int16) + v)
+
+
+def fuse_tables(tables) -> np.ndarray:
+    """One table equal to applying ``tables`` in order (each ``(256,)`` uint8)."""
+    out = None
+    for t in tables:
+        out = t if out is None else t[out]
+    return IDENTITY.copy() if out is None else out
+
+
+# --------------------------------------------------------------------------- applying a table
+def _colour_view(image: np.ndarray) -> int:
+    return image.shape[2] if image.ndim == 3 else 1
+
+
+def apply_lut(image: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """A new uint8 image with ``table`` (``(256,)`` uint8) applied to every colour channel.
+
+    A fourth (alpha) channel is passed through. ``cv2.LUT`` was measured fastest among the
+    routes available without a new dependency (512x512x3: ~0.4 ms vs ~0.8-1.5 ms ``np.take``).
+    """
+    c = _colour_view(image)
+    if c == 4:
+        lut = np.empty((1, 256, 4), np.uint8)
+        lut[0, :, :3] = table[:, None]
+        lut[0, :, 3] = IDENTITY
+        return cv2.LUT(image, lut)
+    out = cv2.LUT(image, table)
+    return out.reshape(image.shape) if out.shape != image.shape else out
+
+
+def value_scale(dtype: np.dtype) -> float:
+    """The value of full intensity: 255 (uint8), 65535 (uint16), 1.0 (float32)."""
+    dtype = np.dtype(dtype)
+    if dtype == np.uint8:
+        return 255.0
+    if dtype == np.uint16:
+        return 65535.0
+    return 1.0
+
+
+# --------------------------------------------------------------------------- gray
+def _split_alpha(image: np.ndarray):
+    if image.ndim == 3 and image.shape[2] == 4:
+        return image[..., :3], image[..., 3:]
+    return image, None
+
+
+def _join_alpha(rgb: np.ndarray, alpha) -> np.ndarray:
+    if alpha is None:
+        return rgb
+    return np.concatenate([rgb, alpha], axis=2)
+
+
+def grayscale(image: np.ndarray, alpha: float, eps: float = 0.001) -> np.ndarray:
+    """RGB -> gray (``cv2 RGB2GRAY``) -> 3 channels, blended with the original by ``alpha``
+    (imgaug ``Grayscale``: float32 blend ``bg + alpha * (fg - bg)``, rounded). Gray input: a copy."""
+    if image.ndim == 2 or image.shape[2] == 1 or alpha <= eps:
+        return image.copy()
+    rgb, a = _split_alpha(image)
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    fg = cv2.cvtColor(gray, cv2.COLOR_GRAY2RGB)
+    if alpha < 1.0 - eps:
+        f = np.float32(alpha)
+        bg = rgb.astype(np.float32)
+        blend = bg + f * (fg.astype(np.float32) - bg)
+        if image.dtype.kind == "f":
+            fg = blend.astype(image.dtype)
+        else:
+            fg = np.round(blend).astype(image.dtype)
+    return _join_alpha(fg, a)
+
+
+# --------------------------------------------------------------------------- histogram equalisation
+def equalize_lab(image: np.ndarray) -> np.ndarray:
+    """Equalise the L channel of Lab (``cv2.equalizeHist``), uint8 (imgaug ``HistogramEqualization``).
+    One channel: that channel is equalised."""
+    if image.ndim == 2:
+        return cv2.equalizeHist(image)
+    if image.shape[2] == 1:
+        return cv2.equalizeHist(image[..., 0])[..., None]
+    rgb, a = _split_alpha(image)
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab)
+    lab[..., 0] = cv2.equalizeHist(np.ascontiguousarray(lab[..., 0]))
+    return _join_alpha(cv2.cvtColor(lab, cv2.COLOR_Lab2RGB), a)
+
+
+# --------------------------------------------------------------------------- brightness
+def brightness_ycrcb(image: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """Apply ``table`` to Y of YCrCb (uint8; imgaug ``WithBrightnessChannels`` with YCrCb).
+    One channel is taken as Y itself."""
+    if image.ndim == 2 or image.shape[2] == 1:
+        return apply_lut(image, table)
+    rgb, a = _split_alpha(image)
+    ycc = cv2.cvtColor(rgb, cv2.COLOR_RGB2YCrCb)
+    lut = np.empty((1, 256, 3), np.uint8)
+    lut[0, :, 0] = table
+    lut[0, :, 1] = IDENTITY
+    lut[0, :, 2] = IDENTITY
+    cv2.LUT(ycc, lut, dst=ycc)
+    return _join_alpha(cv2.cvtColor(ycc, cv2.COLOR_YCrCb2RGB), a)
+
+
+# --------------------------------------------------------------------------- hue and saturation
+def hue_saturation_tables(mul_hue: float, mul_sat: float) -> np.ndarray:
+    """``(1, 256, 3)`` uint8 table for an OpenCV HSV image (H in 0..179): imgaug's
+    ``MultiplyHueAndSaturation`` arithmetic (hue mapped to 0..255 in int16, multiplied in float32,
+    rounded, taken modulo 255, mapped back to 0..180; saturation multiplied, rounded, clipped)."""
+    h = np.arange(256, dtype=np.int16)
+    hue = ((h.astype(np.float32) / 180.0) * 255.0).astype(np.int16)
+    hue = np.round(hue.astype(np.float32) * np.float32(mul_hue))
+    hue = np.clip(hue, -32768, 32767).astype(np.int16)
+    hue = ((np.mod(hue, 255).astype(np.float32) / 255.0) * (360 / 2)).astype(np.uint8)
+    sat = np.round(np.arange(256, dtype=np.float32) * np.float32(mul_sat))
+    sat = np.clip(sat, 0, 255).astype(np.uint8)
+    lut = np.empty((1, 256, 3), np.uint8)
+    lut[0, :, 0] = hue
+    lut[0, :, 1] = sat
+    lut[0, :, 2] = IDENTITY
+    return lut
+
+
+def multiply_hue_saturation(image: np.ndarray, mul_hue: float, mul_sat: float) -> np.ndarray:
+    """RGB -> HSV, per-channel table on H and S, -> RGB (uint8). Gray input: a copy (no hue,
+    zero saturation: the round trip would return it unchanged)."""
+    if image.ndim == 2 or image.shape[2] == 1:
+        return image.copy()
+    rgb, a = _split_alpha(image)
+    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
+    cv2.LUT(hsv, hue_saturation_tables(mul_hue, mul_sat), dst=hsv)
+    return _join_alpha(cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB), a)

@@ -1,0 +1,114 @@
+"""CutOut: fill square (or rectangular) holes with a constant or Gaussian noise.
+
+imgaug 0.4.0 ``iaa.Cutout`` is the reference. Pixels only: boxes, labels and fields pass through.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from ..core import validate as V
+from ..core.base import Operator, Params, register
+from ..kernels import noise as KN
+from ..kernels.color import value_scale
+from ..structures import ImageMeta
+from .blur import _int_range
+from .color import _range
+from .noise import draw_seed
+
+__all__ = ["CutOut"]
+
+
+@dataclass(frozen=True, slots=True)
+class CutOutParams(Params):
+    """Holes as ``(x1, y1, x2, y2)`` integer pixel rectangles (already clipped to the image), the
+    fill value of each hole in uint8 units (or its noise seed for ``fill_mode="gaussian"``)."""
+
+    holes: tuple[tuple[int, int, int, int], ...]
+    fills: tuple[float, ...]
+    seed: int = 0
+
+
+@register
+class CutOut(Operator):
+    """Fill ``nb_iterations`` holes (drawn from the integers ``nb_iterations_min..max``, default 1).
+
+    imgaug: ``iaa.Cutout()`` (defaults ``nb_iterations=1, size=0.2, squared=True,
+    fill_mode="constant", cval=128``). Each hole's centre is uniform over the image (the hole may
+    be cut by the border); its height is ``size * H`` with ``size`` from ``U(size_min, size_max)``,
+    its width ``size2 * W`` with an independent ``size2``, or the height itself when ``squared``.
+    Corners are truncated to integers as imgaug does. ``fill_mode="constant"`` fills with a value
+    from ``U(cval_min, cval_max)`` (uint8 units: x257 for uint16, /255 for float32 in [0, 1]);
+    ``"gaussian"`` fills with ``N(128, 128/3)`` noise, clipped (imgaug's ``_fill_rectangle_gaussian_``).
+    ``fill_per_channel`` draws one value per channel. Alpha is untouched.
+    """
+
+    nb_iterations_min: int = 1
+    nb_iterations_max: int = 1
+    size_min: float = 0.2
+    size_max: float = 0.2
+    squared: bool = True
+    fill_mode: str = "constant"
+    cval_min: float = 128.0
+    cval_max: float = 128.0
+    fill_per_channel: bool = False
+
+    dtypes: ClassVar[tuple[type, ...]] = (np.uint8, np.uint16, np.float32)
+
+    def _check(self) -> None:
+        n = self.name
+        _int_range(self, "nb_iterations_min", "nb_iterations_max", 0, 1000)
+        _range(self, "size_min", "size_max", 0.0, 1.0)
+        V.boolean(n, "squared", self.squared)
+        self._set("fill_mode", V.choice(n, "fill_mode", self.fill_mode, ("constant", "gaussian")))
+        _range(self, "cval_min", "cval_max", 0.0, 255.0)
+        V.boolean(n, "fill_per_channel", self.fill_per_channel)
+
+    def sample(self, rng, meta: ImageMeta) -> CutOutParams:
+        lo, hi = self.nb_iterations_min, self.nb_iterations_max
+        count = lo if lo == hi else int(rng.integers(lo, hi + 1))
+        h, w = meta.height, meta.width
+        if count == 0:
+            return CutOutParams((), ())
+        centre = rng.random((count, 2))
+        sizes = np.full((count, 2), self.size_min) if self.size_min == self.size_max else \
+            rng.uniform(self.size_min, self.size_max, (count, 2))
+        colour = 3 if meta.channels == 4 else max(meta.channels, 1)
+        nval = colour if self.fill_per_channel else 1
+        if self.cval_min == self.cval_max:
+            fills = np.full((count, nval), self.cval_min)
+        else:
+            fills = rng.uniform(self.cval_min, self.cval_max, (count, nval))
+        holes = []
+        for i in range(count):
+            hh = sizes[i, 0] * h
+            hw = hh if self.squared else sizes[i, 1] * w
+            cx, cy = centre[i, 0] * w, centre[i, 1] * h
+            x1, x2 = int(min(max(int(cx - hw / 2), 0), w)), int(min(max(int(cx + hw / 2), 0), w))
+            y1, y2 = int(min(max(int(cy - hh / 2), 0), h)), int(min(max(int(cy + hh / 2), 0), h))
+            holes.append((x1, y1, x2, y2))
+        seed = draw_seed(rng) if self.fill_mode == "gaussian" else 0
+        return CutOutParams(tuple(holes), tuple(float(v) for v in fills.ravel()), seed)
+
+    def apply_image(self, image: np.ndarray, params: CutOutParams) -> np.ndarray:
+        out = image.copy()
+        view = out if out.ndim == 3 else out[..., None]
+        colour = 3 if view.shape[2] == 4 else view.shape[2]
+        full = value_scale(image.dtype)
+        nval = len(params.fills) // max(len(params.holes), 1)
+        gen = KN.generator(params.seed) if self.fill_mode == "gaussian" else None
+        for i, (x1, y1, x2, y2) in enumerate(params.holes):
+            if x2 <= x1 or y2 <= y1:
+                continue
+            if gen is not None:
+                shape = (y2 - y1, x2 - x1, colour if self.fill_per_channel else 1)
+                vals = np.clip(gen.normal(0.5, 1 / 6, size=shape), 0.0, 1.0) * full
+            else:
+                vals = np.asarray(params.fills[i * nval:(i + 1) * nval]) * (full / 255.0)
+            if image.dtype != np.float32:
+                vals = np.round(vals)
+            view[y1:y2, x1:x2, :colour] = np.asarray(vals).astype(image.dtype)
+        return out
