@@ -1,0 +1,263 @@
+"""Robust image reading and atomic writing for real folders.
+
+:func:`read_image` returns what the operators take, in RGB order:
+
+=========================  ==========================================
+file                       array
+=========================  ==========================================
+RGB JPEG/PNG/BMP/...       ``(H, W, 3)`` uint8
+RGBA, palette with alpha   ``(H, W, 4)`` uint8 (palette expanded)
+palette without alpha      ``(H, W, 3)`` uint8
+gray (L), 1-bit            ``(H, W)`` uint8
+gray + alpha (LA)          ``(H, W, 4)`` uint8 (gray repeated)
+CMYK, YCbCr JPEG           ``(H, W, 3)`` uint8 (converted to RGB)
+16-bit gray PNG            ``(H, W)`` uint16
+16-bit RGB / RGBA PNG      ``(H, W, 3 | 4)`` uint16
+=========================  ==========================================
+
+The EXIF orientation is applied (the array is what a viewer shows) and recorded in
+:class:`ImageInfo`. Images above ``max_pixels`` are refused before decoding (decompression bombs);
+truncated or corrupt files raise :class:`ImageReadError` naming the file and what is wrong.
+
+:func:`write_image` writes through a temporary file in the target folder and renames it into place,
+so an interrupted run never leaves a half-written image.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from PIL import Image, ImageOps
+
+from .errors import AugmentError
+
+__all__ = [
+    "ImageReadError",
+    "ImageTooLargeError",
+    "ImageWriteError",
+    "ImageInfo",
+    "read_image",
+    "decode_image",
+    "encode_image",
+    "write_image",
+    "atomic_write_bytes",
+    "DEFAULT_MAX_PIXELS",
+    "IMAGE_SUFFIXES",
+]
+
+DEFAULT_MAX_PIXELS = 178_956_970  # Pillow's own bomb limit (~179 MP), enforced as an error
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
+
+_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF",
+            ".webp": "WEBP"}
+
+
+class ImageReadError(AugmentError, OSError):
+    """An image file that cannot be read: missing, unreadable, corrupt, or of an unsupported kind."""
+
+
+class ImageTooLargeError(ImageReadError):
+    """An image with more pixels than allowed (a decompression-bomb guard)."""
+
+
+class ImageWriteError(AugmentError, OSError):
+    """An image that cannot be written in the requested format."""
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """What was read: the file's format and mode, and the EXIF orientation that was applied."""
+
+    format: str | None
+    mode: str
+    exif_orientation: int  # 1 = as stored
+    bit_depth: int
+
+
+_MAGIC = ((b"\xff\xd8\xff", "JPEG"), (b"\x89PNG\r\n\x1a\n", "PNG"), (b"BM", "BMP"), (b"GIF8", "GIF"),
+          (b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"))
+
+
+def _sniff(data: bytes) -> str | None:
+    """The format named by the file's first bytes, for messages about files Pillow cannot open."""
+    for magic, fmt in _MAGIC:
+        if data.startswith(magic):
+            return fmt
+    return None
+
+
+def _png_bit_depth(data: bytes) -> int:
+    # IHDR: signature (8) + length (4) + "IHDR" (4) + width (4) + height (4) + bit depth (1)
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR":
+        return data[24]
+    return 8
+
+
+def read_image(path: str | os.PathLike, *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> tuple[np.ndarray, ImageInfo]:
+    """Read ``path`` as an RGB(A) / gray numpy array, see the module docstring."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise ImageReadError(f"{path}: cannot read file: {exc.strerror or exc}") from None
+    return decode_image(data, name=str(path), max_pixels=max_pixels)
+
+
+def decode_image(data: bytes, *, name: str = "<bytes>", max_pixels: int | None = DEFAULT_MAX_PIXELS) -> tuple[np.ndarray, ImageInfo]:
+    """Decode encoded image bytes; ``name`` is used in error messages."""
+    if not data:
+        raise ImageReadError(f"{name}: empty file")
+    fmt: str | None = None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(io.BytesIO(data))
+            w, h = im.size
+            if max_pixels is not None and w * h > max_pixels:
+                raise ImageTooLargeError(
+                    f"{name}: {w}x{h} = {w * h:,} pixels exceeds the limit of {max_pixels:,} (decompression-bomb guard)"
+                )
+            fmt = im.format
+            orientation = int(im.getexif().get(0x0112, 1) or 1)
+            depth = _png_bit_depth(data) if fmt == "PNG" else 8
+            if fmt == "PNG" and depth == 16 and im.mode not in ("I", "I;16", "I;16B", "I;16L"):
+                arr = _decode_png16_colour(data, name)
+                mode = "RGBA;16" if arr.shape[2] == 4 else "RGB;16"
+            else:
+                im.load()
+                if orientation != 1:
+                    im = ImageOps.exif_transpose(im)
+                mode = im.mode
+                arr = _to_array(im, name)
+    except ImageReadError:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise ImageTooLargeError(f"{name}: {exc}") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        fmt = fmt or _sniff(data)
+        kind = f"corrupt {fmt}" if fmt else "not a readable image"
+        raise ImageReadError(f"{name}: {kind}: {exc}") from None
+    if orientation != 1 and depth == 16 and arr.ndim == 3 and mode.endswith(";16"):
+        arr = _orient(arr, orientation)
+    return np.ascontiguousarray(arr), ImageInfo(fmt, mode, orientation, depth)
+
+
+def _to_array(im: Image.Image, name: str) -> np.ndarray:
+    mode = im.mode
+    if mode in ("RGB", "RGBA", "L"):
+        return np.asarray(im)
+    if mode == "1":
+        return np.asarray(im.convert("L"))
+    if mode == "P" or mode == "PA":
+        has_alpha = mode == "PA" or "transparency" in im.info
+        return np.asarray(im.convert("RGBA" if has_alpha else "RGB"))
+    if mode == "LA":
+        return np.asarray(im.convert("RGBA"))
+    if mode in ("CMYK", "YCbCr", "LAB", "HSV"):
+        return np.asarray(im.convert("RGB"))
+    if mode in ("I;16", "I;16B", "I;16L"):
+        return np.asarray(im).astype(np.uint16)
+    if mode == "I":
+        arr = np.asarray(im)
+        if arr.min() >= 0 and arr.max() <= 65535:
+            return arr.astype(np.uint16)
+        raise ImageReadError(f"{name}: 32-bit integer image with values outside 0..65535 is not supported")
+    if mode == "F":
+        return np.asarray(im, dtype=np.float32)
+    raise ImageReadError(f"{name}: unsupported image mode {mode!r}")
+
+
+def _decode_png16_colour(data: bytes, name: str) -> np.ndarray:
+    arr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    if arr is None:
+        raise ImageReadError(f"{name}: corrupt PNG (16-bit)")
+    if arr.ndim == 2:
+        return arr
+    code = cv2.COLOR_BGRA2RGBA if arr.shape[2] == 4 else cv2.COLOR_BGR2RGB
+    return cv2.cvtColor(arr, code)
+
+
+# EXIF orientation -> the array operation that undoes it (as PIL.ImageOps.exif_transpose)
+_ORIENT = {
+    2: lambda a: a[:, ::-1],
+    3: lambda a: a[::-1, ::-1],
+    4: lambda a: a[::-1],
+    5: lambda a: np.swapaxes(a, 0, 1),
+    6: lambda a: np.rot90(a, -1),
+    7: lambda a: np.swapaxes(a, 0, 1)[::-1, ::-1],
+    8: lambda a: np.rot90(a, 1),
+}
+
+
+def _orient(arr: np.ndarray, orientation: int) -> np.ndarray:
+    fn = _ORIENT.get(orientation)
+    return fn(arr) if fn else arr
+
+
+# --------------------------------------------------------------------------- writing
+def encode_image(image: np.ndarray, fmt: str, *, quality: int = 95) -> bytes:
+    """Encode an RGB(A)/gray array as ``fmt`` ("JPEG", "PNG", "BMP", ...)."""
+    fmt = fmt.upper()
+    if fmt == "JPG":
+        fmt = "JPEG"
+    arr = image[..., 0] if image.ndim == 3 and image.shape[2] == 1 else image
+    if arr.dtype == np.uint16:
+        if fmt != "PNG":
+            raise ImageWriteError(f"16-bit images can only be written as PNG, not {fmt}")
+        if arr.ndim == 3:
+            code = cv2.COLOR_RGBA2BGRA if arr.shape[2] == 4 else cv2.COLOR_RGB2BGR
+            arr = cv2.cvtColor(arr, code)
+        ok, buf = cv2.imencode(".png", arr)
+        if not ok:
+            raise ImageWriteError("OpenCV could not encode the 16-bit PNG")
+        return buf.tobytes()
+    if arr.dtype != np.uint8:
+        raise ImageWriteError(f"cannot write an image of dtype {arr.dtype} (uint8 or uint16 expected)")
+    if fmt == "JPEG" and arr.ndim == 3 and arr.shape[2] == 4:
+        raise ImageWriteError("JPEG has no alpha channel: cannot write an RGBA image as JPEG")
+    im = Image.fromarray(arr)
+    out = io.BytesIO()
+    params: dict[str, Any] = {}
+    if fmt == "JPEG":
+        params = {"quality": int(quality), "subsampling": 0 if quality >= 90 else 2}
+    elif fmt == "PNG":
+        params = {"compress_level": 6}
+    im.save(out, format=fmt, **params)
+    return out.getvalue()
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and an atomic rename."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def write_image(path: str | os.PathLike, image: np.ndarray, *, quality: int = 95, fmt: str | None = None) -> None:
+    """Encode ``image`` in the format of ``path``'s suffix (or ``fmt``) and write it atomically."""
+    suffix = Path(path).suffix.lower()
+    fmt = fmt or _FORMATS.get(suffix)
+    if fmt is None:
+        raise ImageWriteError(f"{path}: unknown image format for suffix {suffix!r}")
+    try:
+        data = encode_image(image, fmt, quality=quality)
+    except ImageWriteError as exc:
+        raise ImageWriteError(f"{path}: {exc}") from None
+    atomic_write_bytes(path, data)
