@@ -147,6 +147,7 @@ def snow(image: np.ndarray, gen: np.random.Generator, density: float, flake_size
         if uniformity < 1.0:
             gate = value_noise(gen, hd, wd, 2, 2, 0.5)
             dots *= np.clip(gate * 2 - (1.0 - uniformity), 0, 1)
+        dots = cv2.GaussianBlur(dots, (5, 5), 0.8) * np.float32(3.0)  # soft round flakes
         k = int(speed * max(hd, wd))
         if k > 1:
             dots = _shear(cv2.blur(dots, (1, k)), angle) * 1.5
