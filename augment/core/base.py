@@ -183,7 +183,13 @@ class Operator:
         boxes = sample.boxes
         if not len(boxes):
             return Outcome(sample.with_image(new_image), params)
-        moved = self.apply_boxes(boxes, params, meta)
+        return self.finish(sample, new_image, self.apply_boxes(boxes, params, meta), params, policy)
+
+    def finish(self, sample: Sample, new_image: np.ndarray, moved: np.ndarray, params: Any,
+               policy: BoxPolicy | None = None) -> Outcome:
+        """Apply the box policy to the moved boxes and build the new Sample (or the drop)."""
+        if not len(moved):
+            return Outcome(sample.with_image(new_image), params)
         policy = policy or self.policy()
         result = policy.apply(moved, new_image.shape[0], new_image.shape[1])
         if result is None:

@@ -17,6 +17,10 @@ draw for every image.
 Box policy order: after each operator, that operator's boxes go through its effective policy
 (its own ``box_policy``, else the pipeline's, else the operator's default). A sample dropped by
 any operator stops there; :meth:`Pipeline.run` says which operator and box dropped it.
+
+Fusion: consecutive lookup-table operators (:class:`~augment.core.lut.LutOperator`) on a uint8
+image are applied as one fused 256-entry table, one pass over the pixels instead of one per
+operator; the result is bit-identical to applying them in turn (each table maps uint8 to uint8).
 """
 
 from __future__ import annotations
@@ -30,7 +34,10 @@ import numpy as np
 from ..errors import ConfigError, UnsupportedImageError
 from ..random import LazyRng, check_seed
 from ..structures import Sample
+from ..kernels.color import apply_lut, fuse_tables
+from ..structures import image_meta
 from .base import Operator, Outcome, stack_if_uniform
+from .lut import LutOperator
 from .policy import BoxPolicy, as_policy
 from .registry import operator_from_dict
 
@@ -40,7 +47,7 @@ __all__ = ["Pipeline"]
 class Pipeline:
     """``Pipeline(ops, seed=None, box_policy=None)``: apply ``ops`` in order."""
 
-    __slots__ = ("ops", "seed", "box_policy", "_counter", "_policies")
+    __slots__ = ("ops", "seed", "box_policy", "_counter", "_policies", "_segments")
 
     def __init__(self, ops: Iterable[Operator], seed: int | None = None, box_policy: Any = None):
         ops = tuple(ops)
@@ -55,6 +62,7 @@ class Pipeline:
         except ConfigError as exc:
             raise ConfigError(f"Pipeline: {exc}") from None
         self._policies = tuple(op.policy(self.box_policy) for op in ops)
+        self._segments = _segments(ops)
         self._counter = itertools.count()
 
     # ----------------------------------------------------------------- configuration
@@ -108,25 +116,67 @@ class Pipeline:
     def run(self, sample: Sample, *, index: int | None = None, epoch: int = 0, params: Sequence[Any] | None = None) -> Outcome:
         """Augment one Sample; the :class:`Outcome` says which operator dropped it, if one did."""
         index = self._index(index)
-        if params is not None and len(params) != len(self.ops):
-            raise ConfigError(f"Pipeline: {len(params)} params for {len(self.ops)} operators")
-        seed = self.seed
-        recorded = []
-        for k, op in enumerate(self.ops):
-            outcome = op.run(sample, LazyRng(seed, epoch, index, k), None if params is None else params[k], self._policies[k])
-            recorded.append(outcome.params)
-            if outcome.sample is None:
-                return Outcome(None, recorded, outcome.dropped)
-            sample = outcome.sample
+        self._check_params(params)
+        recorded: list[Any] = []
+        for start, stop in self._segments:
+            if stop - start > 1 and sample.image.dtype == np.uint8:
+                fused = self._fused_lut(sample.image, start, stop, index, epoch, params, recorded, sample)
+                if fused is not None:
+                    sample = sample.with_image(fused)
+                    for k in range(start, stop):  # tables leave boxes where they are: only the policies
+                        outcome = self.ops[k].finish(sample, sample.image, sample.boxes, recorded[k], self._policies[k])
+                        if outcome.sample is None:
+                            return Outcome(None, recorded, outcome.dropped)
+                        sample = outcome.sample
+                    continue
+            for k in range(start, stop):
+                p = params[k] if params is not None else (recorded[k] if k < len(recorded) else None)
+                outcome = self.ops[k].run(sample, LazyRng(self.seed, epoch, index, k), p, self._policies[k])
+                del recorded[k:]
+                recorded.append(outcome.params)
+                if outcome.sample is None:
+                    return Outcome(None, recorded, outcome.dropped)
+                sample = outcome.sample
         return Outcome(sample, recorded)
 
     def run_image(self, image: np.ndarray, *, index: int | None = None, epoch: int = 0, params: Sequence[Any] | None = None) -> tuple[np.ndarray, list]:
         index = self._index(index)
-        recorded = []
-        for k, op in enumerate(self.ops):
-            image, p = op.run_image(image, LazyRng(self.seed, epoch, index, k), None if params is None else params[k])
-            recorded.append(p)
+        self._check_params(params)
+        recorded: list[Any] = []
+        for start, stop in self._segments:
+            if stop - start > 1 and image.dtype == np.uint8:
+                fused = self._fused_lut(image, start, stop, index, epoch, params, recorded)
+                if fused is not None:
+                    image = fused
+                    continue
+            for k in range(start, stop):
+                p = params[k] if params is not None else (recorded[k] if k < len(recorded) else None)
+                image, p = self.ops[k].run_image(image, LazyRng(self.seed, epoch, index, k), p)
+                del recorded[k:]
+                recorded.append(p)
         return image, recorded
+
+    def _check_params(self, params: Sequence[Any] | None) -> None:
+        if params is not None and len(params) != len(self.ops):
+            raise ConfigError(f"Pipeline: {len(params)} params for {len(self.ops)} operators")
+
+    def _fused_lut(self, image, start, stop, index, epoch, params, recorded, sample=None):
+        """Draw the params of LUT operators ``start:stop`` (appending them to ``recorded``) and
+        return the image with their fused table, or None when one has no table for this image
+        (the caller then applies them in turn, reusing the recorded params)."""
+        meta = image_meta(image)
+        tables = []
+        for k in range(start, stop):
+            op = self.ops[k]
+            op.check_image(image)
+            if sample is not None and op.do_validation:
+                sample.validate(op.name)
+            p = params[k] if params is not None else op.sample(LazyRng(self.seed, epoch, index, k), meta)
+            recorded.append(p)
+            tables.append(op.lut(p, meta))
+        if any(t is None for t in tables):
+            return None
+        return apply_lut(image, fuse_tables(tables))
 
     def __call__(
         self,
@@ -156,3 +206,17 @@ class Pipeline:
             return (images, [r[1] for r in results]) if return_params else images
         image, recorded = self.run_image(x, index=index, epoch=epoch, params=params)
         return (image, recorded) if return_params else image
+
+
+def _segments(ops: Sequence[Operator]) -> tuple[tuple[int, int], ...]:
+    """``(start, stop)`` runs of the pipeline: maximal runs of LutOperators, other ops alone."""
+    out: list[tuple[int, int]] = []
+    k = 0
+    while k < len(ops):
+        stop = k + 1
+        if isinstance(ops[k], LutOperator):
+            while stop < len(ops) and isinstance(ops[stop], LutOperator):
+                stop += 1
+        out.append((k, stop))
+        k = stop
+    return tuple(out)

@@ -15,7 +15,21 @@ GEOMETRIC = {
     "Translate": [{}, {"translateXY": "Y", "translate_min": -0.1, "translate_max": 0.3}],
 }
 
-PIXEL: dict[str, list[dict]] = {}
+PIXEL = {
+    "AddNoise": [{"noise_type": t} for t in ("Gauss", "Laplace", "Poisson", "Impulse", "SaltAndPepper")]
+    + [{"noise_type": "Gauss", "scale": 10, "per_channel": True}],
+    "Blur": [{}, {"blur_type": "Average", "k_min": 3, "k_max": 7}],
+    "CutOut": [{}, {"nb_iterations_min": 1, "nb_iterations_max": 3, "size_min": 0.1, "size_max": 0.3,
+                    "squared": False, "fill_per_channel": True}],
+    "Grayscale": [{}, {"alpha_min": 0.2, "alpha_max": 0.8}],
+    "HistogramEqual": [{}],
+    "LightArithmetic": [{}],
+    "LightContrast": [{"func": f} for f in ("gamma", "sigmoid", "log", "linear")],
+    "MotionBlur": [{}],
+    "Saturation": [{}],
+    "Sharpen": [{}],
+    "Weather": [{"weather_mode": m} for m in ("Rain", "Fog", "Snow", "Clouds")],
+}
 
 CASES = {**GEOMETRIC, **PIXEL}
 

@@ -166,3 +166,46 @@ def test_single_operator_equals_one_step_pipeline(rgb, boxes):
     b = A.Pipeline([op], seed=11)(s, index=5, epoch=2)
     np.testing.assert_array_equal(a.image, b.image)
     np.testing.assert_array_equal(a.boxes, b.boxes)
+
+
+# ----------------------------------------------------------------------------- LUT fusion
+LUT_OPS = [
+    {"name": "LightContrast", "func": "gamma"},
+    {"name": "LightContrast", "func": "sigmoid"},
+    {"name": "LightContrast", "func": "log"},
+    {"name": "LightContrast", "func": "linear"},
+]
+
+
+@pytest.mark.parametrize("channels", [None, 1, 3, 4])
+@pytest.mark.parametrize("extra", [[], [{"name": "LightArithmetic"}], [{"name": "Flip"}]], ids=["luts", "with-arith", "with-flip"])
+def test_fused_tables_equal_applying_each_operator(channels, extra, boxes):
+    from augment.core.pipeline import _segments
+
+    config = LUT_OPS[:2] + extra + LUT_OPS[2:]
+    fused = A.Pipeline.from_config(config, seed=4)
+    if extra == []:
+        assert _segments(fused.ops) == ((0, 4),)
+    img = make_image(c=channels)
+    s = A.Sample(img, boxes, labels=["a", "b", "c"])
+    out, params = fused(s, index=2, return_params=True)
+    ref = s
+    for k, op in enumerate(fused.ops):  # one operator at a time, same streams
+        ref = op.run(ref, A.random.LazyRng(4, 0, 2, k), policy=fused._policies[k]).sample
+    np.testing.assert_array_equal(out.image, ref.image)
+    np.testing.assert_array_equal(out.boxes, ref.boxes)
+    assert len(params) == len(config)
+    np.testing.assert_array_equal(fused(img, index=2), ref.image)
+    # replay through the fused path
+    np.testing.assert_array_equal(fused(s, params=params).image, out.image)
+
+
+def test_fusion_still_validates_and_applies_the_policy(rgb):
+    p = A.Pipeline.from_config(LUT_OPS, seed=0)
+    with pytest.raises(A.BoxError, match="LightContrast: box 0"):
+        p(A.Sample(rgb, [[5, 5, 5, 9]]), index=0)
+    out = p(A.Sample(rgb, [[-5, -5, 10, 10], [200, 200, 300, 300]], labels=["part", "out"]), index=0)
+    assert out.labels == ["part"]
+    np.testing.assert_array_equal(out.boxes, [[0, 0, 10, 10]])
+    with pytest.raises(A.UnsupportedImageError, match="LightContrast"):
+        p(np.zeros((4, 4, 2), np.uint8))
