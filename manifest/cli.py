@@ -1,8 +1,224 @@
-"""The ``manifest`` command (placeholder until the manifest package lands)."""
+"""The ``manifest`` command: validate, stats, convert, split.
 
+::
+
+    manifest validate FILE... [--voc]        every problem as file:line:column; exit 1 if any
+    manifest stats FILE [--voc]              samples per usage, annotation type and label
+    manifest convert SRC DST [--layout L]    folder layout -> manifest, or manifest -> folder
+    manifest split FILE --train 0.8 [--test 0.1] --seed N [-o OUT]
+                                             stratified by label; writes usage TRAIN/EVAL/TEST
+
+Exit status: 0 fine, 1 problems found, 2 bad usage or unreadable input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import random
 import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any, Sequence
+
+from .dataset import is_remote, label_counts, voc_paths
+from .errors import ManifestError
+from .jsonl import iter_manifest, read_manifest, write_manifest
+from .layouts import LAYOUTS, from_folder, to_folder
+from .voc import read_voc
 
 
-def main(argv=None) -> int:
-    print("manifest: not available yet", file=sys.stderr)
-    return 2
+def _table(title: Sequence[str], rows: list[Sequence[Any]]) -> str:
+    cells = [list(map(str, title))] + [[str(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(title))]
+    lines = []
+    for k, r in enumerate(cells):
+        lines.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip())
+        if k == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------- validate
+def cmd_validate(args: argparse.Namespace) -> int:
+    total = 0
+    samples = 0
+    for f in args.files:
+        reader = iter_manifest(f, strict=False)
+        try:
+            for s in reader:
+                samples += 1
+                if args.voc:
+                    for loc in voc_paths(s, f):
+                        if is_remote(loc):
+                            continue
+                        try:
+                            read_voc(loc)
+                        except ManifestError as exc:
+                            print(f"{f}:{reader.lines}: annotation-loc: {exc}")
+                            total += 1
+        except ManifestError as exc:  # the file itself cannot be opened
+            print(exc)
+            total += 1
+            continue
+        for err in reader.errors:
+            print(err)
+        total += len(reader.errors)
+    print(f"{len(args.files)} file(s), {samples} valid sample(s), {total} problem(s)", file=sys.stderr)
+    return 1 if total else 0
+
+
+# ---------------------------------------------------------------------- stats
+def cmd_stats(args: argparse.Namespace) -> int:
+    usage: Counter = Counter()
+    types: Counter = Counter()
+    labels: Counter = Counter()
+    label_samples: Counter = Counter()
+    objects: Counter = Counter()
+    n = 0
+    reader = iter_manifest(args.file, strict=False)
+    for s in reader:
+        n += 1
+        usage[s.usage or "(none)"] += 1
+        if not s.annotations:
+            types["(unlabeled)"] += 1
+        for a in s.annotations:
+            types[a.type or "(none)"] += 1
+        labels.update(s.labels)
+        label_samples.update(set(s.labels))
+        if args.voc:
+            for loc in voc_paths(s, args.file):
+                if is_remote(loc):
+                    continue
+                try:
+                    objects.update(o.name for o in read_voc(loc).objects)
+                except ManifestError as exc:
+                    print(f"warning: {exc}", file=sys.stderr)
+    print(f"{args.file}: {n} sample(s), {len(reader.errors)} bad line(s) skipped\n")
+    print(_table(("usage", "samples"), sorted(usage.items(), key=lambda kv: (-kv[1], kv[0]))))
+    print()
+    print(_table(("annotation type", "annotations"), sorted(types.items(), key=lambda kv: (-kv[1], kv[0]))))
+    if labels:
+        print()
+        rows = [(k, v, label_samples[k]) for k, v in sorted(labels.items(), key=lambda kv: (-kv[1], kv[0]))]
+        print(_table(("label", "annotations", "samples"), rows))
+    if objects:
+        print()
+        print(_table(("VOC object", "objects"), sorted(objects.items(), key=lambda kv: (-kv[1], kv[0]))))
+    for err in reader.errors:
+        print(f"warning: {err}", file=sys.stderr)
+    return 1 if reader.errors else 0
+
+
+# ---------------------------------------------------------------------- convert
+def cmd_convert(args: argparse.Namespace) -> int:
+    src, dst = Path(args.src), Path(args.dst)
+    if src.is_dir():
+        rel = dst.resolve().parent if args.relative else None
+        m = from_folder(src, args.layout, usage=args.usage, relative_to=rel)
+        n = write_manifest(m.samples, dst)
+        for err in m.errors:
+            print(err)
+        print(f"{dst}: {n} sample(s), {len(m.errors)} problem(s)", file=sys.stderr)
+        return 1 if m.errors else 0
+    m = read_manifest(src, strict=False)
+    layout = args.layout
+    if layout == "auto":
+        layout = "detection" if any(s.annotation_locs for s in m) else "classification"
+    problems = to_folder(m, dst, layout, label_files=args.label_files)
+    for err in list(m.errors) + problems:
+        print(err)
+    bad = len(m.errors) + len(problems)
+    print(f"{dst}: {len(m) - len(problems)} sample(s) written, {bad} problem(s)", file=sys.stderr)
+    return 1 if bad else 0
+
+
+# ---------------------------------------------------------------------- split
+def split_usage(samples: list, train: float, test: float, seed: int | None) -> list:
+    """Set ``usage`` TRAIN / EVAL / TEST, stratified by each sample's set of labels."""
+    rng = random.Random(seed)
+    strata: dict[tuple, list] = defaultdict(list)
+    for i, s in enumerate(samples):
+        strata[tuple(sorted(set(s.labels)))].append(i)
+    for key in sorted(strata):
+        idx = strata[key]
+        rng.shuffle(idx)
+        n = len(idx)
+        n_train = int(round(n * train))
+        n_test = min(n - n_train, int(round(n * test)))
+        for k, i in enumerate(idx):
+            samples[i].usage = "TRAIN" if k < n_train else ("TEST" if k < n_train + n_test else "EVAL")
+    return samples
+
+
+def cmd_split(args: argparse.Namespace) -> int:
+    if not 0.0 <= args.train <= 1.0 or not 0.0 <= args.test <= 1.0 or args.train + args.test > 1.0 + 1e-9:
+        print("manifest split: --train and --test must be in [0, 1] with a sum <= 1", file=sys.stderr)
+        return 2
+    m = read_manifest(args.file, strict=not args.lenient)
+    split_usage(m.samples, args.train, args.test, args.seed)
+    out = args.output
+    if out == "-":
+        write_manifest(m.samples, sys.stdout)
+    else:
+        write_manifest(m.samples, out)
+    counts = Counter(s.usage for s in m)
+    summary = ", ".join(f"{k} {counts[k]}" for k in ("TRAIN", "EVAL", "TEST") if counts[k])
+    print(f"{len(m)} sample(s): {summary}", file=sys.stderr)
+    for err in m.errors:
+        print(f"warning: {err}", file=sys.stderr)
+    return 0
+
+
+# ---------------------------------------------------------------------- main
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="manifest", description="ModelArts manifests and PASCAL VOC files.")
+    p.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    v = sub.add_parser("validate", help="check manifests; every problem with file:line")
+    v.add_argument("files", nargs="+", metavar="FILE")
+    v.add_argument("--voc", action="store_true", help="also read the local VOC files of detection samples")
+    v.set_defaults(func=cmd_validate)
+
+    s = sub.add_parser("stats", help="samples per usage, annotation type and label")
+    s.add_argument("file", metavar="FILE")
+    s.add_argument("--voc", action="store_true", help="also count object names in local VOC files")
+    s.set_defaults(func=cmd_stats)
+
+    c = sub.add_parser("convert", help="folder layout -> manifest, or manifest -> folder layout")
+    c.add_argument("src", metavar="SRC", help="a folder (to make a manifest) or a manifest (to make a folder)")
+    c.add_argument("dst", metavar="DST")
+    c.add_argument("--layout", choices=LAYOUTS, default="auto")
+    c.add_argument("--usage", help="usage to write on every sample (folder -> manifest)")
+    c.add_argument("--relative", action="store_true", help="write ./-relative paths (folder -> manifest)")
+    c.add_argument("--label-files", action="store_true",
+                   help="classification as image + .txt pairs instead of label folders")
+    c.set_defaults(func=cmd_convert)
+
+    sp = sub.add_parser("split", help="stratified TRAIN/EVAL(/TEST) split, written as usage")
+    sp.add_argument("file", metavar="FILE")
+    sp.add_argument("--train", type=float, required=True, help="fraction for TRAIN, e.g. 0.8")
+    sp.add_argument("--test", type=float, default=0.0, help="fraction for TEST (default 0); the rest is EVAL")
+    sp.add_argument("--seed", type=int, default=None)
+    sp.add_argument("-o", "--output", default="-", help="output manifest (default: stdout)")
+    sp.add_argument("--lenient", action="store_true", help="skip bad lines instead of stopping")
+    sp.set_defaults(func=cmd_split)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args)
+    except ManifestError as exc:
+        print(f"manifest {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -139,6 +139,7 @@ class ManifestReader:
         try:
             for line in f:
                 n += 1
+                self.lines = n
                 if type(line) is bytes:
                     try:
                         text = line.decode("utf-8")

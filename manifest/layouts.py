@@ -1,0 +1,284 @@
+"""ModelArts' folder import layouts <-> manifest samples.
+
+The layouts (manifest-spec §10, "Specifications for Importing Data from an OBS Directory"):
+
+* **ModelArts imageNet 1.0** (``classification``): one sub-folder per label,
+  ``root/Cat/1.jpg``; the label is the name of the folder holding the image;
+* **ModelArts image classification 1.0** (``classification``): ``root/1.jpg`` beside
+  ``root/1.txt`` holding one label per line (several lines = multi-label);
+* **ModelArts PASCAL VOC 1.0** (``detection``): ``x.jpg`` beside ``x.xml`` in one folder.
+
+Images are ``.jpg``, ``.jpeg``, ``.png`` and ``.bmp`` (any case). ``layout="auto"`` picks
+``detection`` when the folder holds any ``.xml`` file, else ``classification`` (both
+classification forms may be mixed in one folder).
+
+Nothing is dropped silently: an image without annotation becomes an unlabeled sample *and* a
+:class:`~manifest.errors.LayoutError` in ``manifest.errors``; an annotation without image, an
+unreadable or malformed annotation, and a file that is not the image its extension says
+(checked from its first bytes) are reported and left out. ``strict=True`` raises the first
+problem instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from pathlib import Path
+from typing import Any, Iterable
+
+from .dataset import Manifest, is_remote, resolve_loc
+from .errors import LayoutError, ManifestError
+from .model import Sample
+from .voc import read_voc, write_voc
+
+__all__ = ["from_folder", "to_folder", "IMAGE_EXTENSIONS", "LAYOUTS"]
+
+log = logging.getLogger(__name__)
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")
+LAYOUTS = ("auto", "classification", "detection")
+_MAGIC = {
+    ".jpg": (b"\xff\xd8",),
+    ".jpeg": (b"\xff\xd8",),
+    ".png": (b"\x89PNG\r\n\x1a\n",),
+    ".bmp": (b"BM",),
+}
+
+
+class _Collector:
+    def __init__(self, strict: bool) -> None:
+        self.strict = strict
+        self.errors: list[LayoutError] = []
+
+    def add(self, reason: str, path: Any) -> None:
+        err = LayoutError(reason, path)
+        if self.strict:
+            raise err
+        log.warning("%s", err)
+        self.errors.append(err)
+
+
+def _is_image(p: Path) -> bool:
+    return p.suffix.lower() in IMAGE_EXTENSIONS
+
+
+def _image_ok(p: Path, problems: _Collector) -> bool:
+    try:
+        with open(p, "rb") as f:
+            head = f.read(8)
+    except OSError as exc:
+        problems.add(f"unreadable image: {exc.strerror or exc}", p)
+        return False
+    if not any(head.startswith(m) for m in _MAGIC[p.suffix.lower()]):
+        problems.add(f"not a {p.suffix.lower()[1:].upper()} image (unexpected first bytes)", p)
+        return False
+    return True
+
+
+def _walk(root: Path) -> list[Path]:
+    out = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for f in sorted(filenames):
+            if not f.startswith("."):
+                out.append(Path(dirpath) / f)
+    return out
+
+
+def _loc(p: Path, relative_to: Path | None) -> str:
+    if relative_to is None:
+        return p.resolve().as_posix()
+    rel = os.path.relpath(p.resolve(), relative_to.resolve())
+    return "./" + Path(rel).as_posix()
+
+
+def from_folder(
+    path: str | os.PathLike,
+    layout: str = "auto",
+    *,
+    usage: str | None = None,
+    relative_to: str | os.PathLike | None = None,
+    strict: bool = False,
+    check_images: bool = True,
+) -> Manifest:
+    """Samples for a folder in one of ModelArts' import layouts (see the module docstring).
+
+    ``source`` / ``annotation-loc`` are absolute paths, or ``./``-relative to ``relative_to``
+    (the folder the manifest will be written to). ``usage`` is set on every sample when
+    given. Problems are in the returned manifest's ``errors``.
+    """
+    if layout not in LAYOUTS:
+        raise LayoutError(f"unknown layout {layout!r}; expected one of {', '.join(LAYOUTS)}", path)
+    root = Path(path)
+    if not root.is_dir():
+        raise LayoutError("not a folder", path)
+    rel = None if relative_to is None else Path(relative_to)
+    files = _walk(root)
+    if layout == "auto":
+        layout = "detection" if any(f.suffix.lower() == ".xml" for f in files) else "classification"
+        log.info("%s: layout %s", root, layout)
+    problems = _Collector(strict)
+    images = [f for f in files if _is_image(f)]
+    stems = {(f.parent, f.stem) for f in images}
+    side_ext = ".xml" if layout == "detection" else ".txt"
+    for f in files:
+        if f.suffix.lower() == side_ext and (f.parent, f.stem) not in stems:
+            if layout == "classification" and f.parent != root:
+                continue  # label folders may hold other text files
+            problems.add("annotation without image", f)
+        elif not _is_image(f) and f.suffix.lower() not in (".xml", ".txt"):
+            log.debug("ignored (not an image or annotation): %s", f)
+    samples: list[Sample] = []
+    for img in images:
+        if check_images and not _image_ok(img, problems):
+            continue
+        side = img.with_suffix(side_ext)
+        if not side.exists():
+            upper = img.with_suffix(side_ext.upper())
+            side = upper if upper.exists() else side
+        src = _loc(img, rel)
+        if layout == "detection":
+            s = _detection_sample(img, side, src, rel, problems)
+        else:
+            s = _classification_sample(root, img, side, src, problems)
+        if s is not None:
+            if usage is not None:
+                s.usage = usage.upper()
+            samples.append(s)
+    return Manifest(samples, errors=problems.errors)
+
+
+def _detection_sample(img: Path, xml: Path, src: str, rel: Path | None, problems: _Collector) -> Sample | None:
+    if not xml.exists():
+        problems.add("image without annotation (no .xml beside it): kept as unlabeled", img)
+        return Sample(source=src)
+    try:
+        read_voc(xml)
+    except ManifestError as exc:
+        problems.add(f"unreadable annotation: {exc}", xml)
+        return None
+    return Sample.detection(src, _loc(xml, rel))
+
+
+def _classification_sample(root: Path, img: Path, txt: Path, src: str, problems: _Collector) -> Sample | None:
+    if img.parent != root:
+        return Sample.classification(src, [img.parent.name])
+    if not txt.exists():
+        problems.add("image without annotation (no label folder, no .txt): kept as unlabeled", img)
+        return Sample(source=src)
+    try:
+        text = txt.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.add(f"unreadable label file: {exc}", txt)
+        return None
+    labels = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    if not labels:
+        problems.add("empty label file: kept as unlabeled", txt)
+        return Sample(source=src)
+    return Sample.classification(src, labels)
+
+
+# ---------------------------------------------------------------------- to a folder
+def _unique(path: Path, taken: set) -> Path:
+    cand = path
+    i = 1
+    while cand in taken or cand.exists():
+        cand = path.with_name(f"{path.stem}_{i}{path.suffix}")
+        i += 1
+    taken.add(cand)
+    return cand
+
+
+def _safe_label(name: str) -> bool:
+    return bool(name) and name not in (".", "..") and "/" not in name and "\\" not in name and "\0" not in name
+
+
+def to_folder(
+    samples: Iterable[Sample],
+    out_dir: str | os.PathLike,
+    layout: str = "classification",
+    *,
+    manifest_path: str | os.PathLike | None = None,
+    label_files: bool = False,
+    strict: bool = False,
+) -> list[LayoutError]:
+    """Copy a manifest's local images (and VOC files) into a ModelArts import layout.
+
+    ``layout="classification"``: one sub-folder per label (imageNet 1.0); with
+    ``label_files=True``, image + ``.txt`` pairs instead (image classification 1.0, the form
+    for multi-label samples). ``layout="detection"``: image + ``.xml`` pairs, the VOC
+    ``<filename>`` updated to the copied image's name. Relative sources are resolved against
+    ``manifest_path``'s folder. Remote sources (``obs://``, ``s3://``), samples without a
+    usable label and name clashes are reported in the returned list (clashes are renamed
+    ``name_1.jpg``); nothing is overwritten.
+    """
+    if layout not in ("classification", "detection"):
+        raise LayoutError(f"unknown layout {layout!r}; expected classification or detection", out_dir)
+    if isinstance(samples, Manifest) and manifest_path is None:
+        manifest_path = samples.path
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    problems = _Collector(strict)
+    taken: set = set()
+    for s in samples:
+        if is_remote(s.source):
+            problems.add(f"remote source not copied: {s.source}", manifest_path)
+            continue
+        src = Path(resolve_loc(s.source, manifest_path))
+        if not src.is_file():
+            problems.add(f"image not found: {src}", manifest_path)
+            continue
+        if layout == "detection":
+            _to_detection(s, src, out, manifest_path, taken, problems)
+            continue
+        names = s.labels
+        if not names:
+            problems.add(f"no label, not copied: {s.source}", manifest_path)
+            continue
+        bad = [n for n in names if not _safe_label(n)]
+        if bad:
+            problems.add(f"label {bad[0]!r} cannot be a file or folder name: {s.source}", manifest_path)
+            continue
+        if label_files:
+            dst = _unique(out / src.name, taken)
+            shutil.copy2(src, dst)
+            dst.with_suffix(".txt").write_text("\n".join(names) + "\n", encoding="utf-8")
+        elif len(names) != 1:
+            problems.add(
+                f"{len(names)} labels, a label folder holds one (use label_files): {s.source}",
+                manifest_path,
+            )
+        else:
+            (out / names[0]).mkdir(exist_ok=True)
+            shutil.copy2(src, _unique(out / names[0] / src.name, taken))
+    return problems.errors
+
+
+def _to_detection(s: Sample, src: Path, out: Path, manifest_path: Any, taken: set, problems: _Collector) -> None:
+    locs = s.annotation_locs
+    stem, i = src.stem, 0
+    while stem in taken or (out / (stem + src.suffix)).exists() or (out / (stem + ".xml")).exists():
+        i += 1
+        stem = f"{src.stem}_{i}"
+    taken.add(stem)
+    dst = out / (stem + src.suffix)
+    if not locs:
+        shutil.copy2(src, dst)
+        problems.add(f"no annotation-loc, image copied without .xml: {s.source}", manifest_path)
+        return
+    if len(locs) > 1:
+        problems.add(f"{len(locs)} VOC files for one image; only the first is used: {s.source}", manifest_path)
+    loc = resolve_loc(locs[0], manifest_path)
+    if is_remote(loc):
+        problems.add(f"remote annotation not copied: {loc}", manifest_path)
+        return
+    try:
+        ann = read_voc(loc)
+    except ManifestError as exc:
+        problems.add(f"unreadable annotation: {exc}", manifest_path)
+        return
+    shutil.copy2(src, dst)
+    if ann.filename != dst.name:
+        ann.filename = dst.name
+    write_voc(ann, dst.with_suffix(".xml"))
