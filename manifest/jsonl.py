@@ -117,6 +117,7 @@ class ManifestReader:
 
     def _bad_json(self, text: str, n: int) -> bool:
         """The slow path for a line the fast scanner refused: blank (True) or an error."""
+        text = text.rstrip("\r\n")
         try:
             obj = _loads(text)
         except _JSONDecodeError as exc:
