@@ -31,6 +31,13 @@ PIXEL = {
     "Weather": [{"weather_mode": m} for m in ("Rain", "Fog", "Snow", "Clouds")],
 }
 
+# the pixel-operator author's own cases, merged in (duplicates removed)
+from .pixel_cases import PIXEL as _MORE  # noqa: E402
+
+for _name, _configs in _MORE.items():
+    PIXEL.setdefault(_name, [])
+    PIXEL[_name] += [c for c in _configs if c not in PIXEL[_name]]
+
 CASES = {**GEOMETRIC, **PIXEL}
 
 

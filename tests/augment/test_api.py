@@ -11,6 +11,8 @@ import augment as A
 PUBLIC = {
     "Sample", "ImageMeta",
     "Crop", "Flip", "Padding", "Resize", "Rotate", "Scale", "Shear", "Translate",
+    "AddNoise", "Blur", "CutOut", "Grayscale", "HistogramEqual", "LightArithmetic", "LightContrast",
+    "MotionBlur", "Saturation", "Sharpen", "Weather", "LutOperator",
     "Pipeline", "BoxPolicy", "Operator", "AffineOperator", "Params", "Outcome",
     "OPERATORS", "get_operator", "operator_from_dict", "rng",
     "AugmentError", "ConfigError", "UnknownOperatorError", "SampleError", "BoxError", "UnsupportedImageError",
