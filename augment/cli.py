@@ -1,18 +1,18 @@
 """The ``augment`` command.
 
+``augment run INPUT -o OUTPUT --ops PIPELINE.json``   augment a folder or manifest (see augment.batch)
+``augment preview INPUT --ops PIPELINE.json -o sheet.png``   look at a pipeline before a long run
 ``augment ops``          every operator with its parameters and defaults
-``augment demo -o DIR``  generate a small labelled example, augment it, write the images with their
-                         boxes drawn and a JSON of the boxes (a check that the install works)
-
-The folder batch job (``augment run``) is not part of this release yet; the command says so
-rather than pretending to run.
+``augment example DIR``  write a small detection and classification dataset to try the job on
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import dataclasses
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -22,15 +22,9 @@ import numpy as np
 from . import __version__
 from .core.pipeline import Pipeline
 from .core.registry import OPERATORS
-from .errors import AugmentError
+from .errors import AugmentError, ConfigError
+from .imageio import DEFAULT_MAX_PIXELS
 from .structures import Sample
-
-DEMO_PIPELINE = [
-    {"name": "Flip", "lr_ud": "lr", "flip_p": 0.5},
-    {"name": "Rotate", "angle_min": -15, "angle_max": 15},
-    {"name": "Scale", "scaleXY": "X", "scale_min": 0.8, "scale_max": 1.2},
-]
-
 
 def _first_line(doc: str | None) -> str:
     return (doc or "").strip().split("\n\n")[0].replace("\n", " ")
@@ -47,66 +41,101 @@ def cmd_ops(args: argparse.Namespace) -> int:
     return 0
 
 
-def demo_samples(n: int = 3, seed: int = 0) -> list[Sample]:
-    """Small synthetic detection samples: coloured rectangles on a textured background, boxed."""
-    g = np.random.default_rng(seed)
-    out = []
-    for i in range(n):
-        h, w = 240, 320
-        yy, xx = np.mgrid[0:h, 0:w]
-        bg = np.stack([(xx * 0.6) % 256, (yy * 0.8) % 256, ((xx + yy) * 0.3) % 256], -1)
-        img = (bg * 0.5 + g.integers(0, 40, (h, w, 3))).astype(np.uint8)
-        boxes, labels = [], []
-        for _ in range(2):
-            bw, bh = int(g.integers(40, 90)), int(g.integers(40, 90))
-            x1, y1 = int(g.integers(60, w - bw - 60)), int(g.integers(50, h - bh - 50))
-            img[y1 : y1 + bh, x1 : x1 + bw] = g.integers(60, 255, 3)
-            boxes.append([x1, y1, x1 + bw, y1 + bh])
-            labels.append(["cat", "dog"][int(g.integers(0, 2))])
-        out.append(Sample(img, np.array(boxes, np.float32), labels, meta={"source": f"demo_{i}.png"}))
-    return out
+def parse_op(text: str) -> dict:
+    """``'Rotate(angle_min=-30, angle_max=30)'`` (or ``'Flip'``) -> an operator config dict."""
+    try:
+        node = ast.parse(text.strip(), mode="eval").body
+    except SyntaxError:
+        raise ConfigError(f"--op {text!r}: expected Name(param=value, ...)") from None
+    if isinstance(node, ast.Name):
+        return {"name": node.id}
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)) or node.args:
+        raise ConfigError(f"--op {text!r}: expected Name(param=value, ...) with keyword arguments only")
+    config = {"name": node.func.id}
+    for kw in node.keywords:
+        try:
+            config[kw.arg] = ast.literal_eval(kw.value)
+        except ValueError:
+            raise ConfigError(f"--op {text!r}: the value of {kw.arg!r} must be a literal") from None
+    return config
 
 
-def _draw(image: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    img = image.copy()
-    h, w = img.shape[:2]
-    for x1, y1, x2, y2 in np.round(boxes).astype(int):
-        x1, x2 = np.clip([x1, x2 - 1], 0, w - 1)
-        y1, y2 = np.clip([y1, y2 - 1], 0, h - 1)
-        img[y1 : y2 + 1, [x1, x2]] = (255, 0, 0)
-        img[[y1, y2], x1 : x2 + 1] = (255, 0, 0)
-    return img
-
-
-def cmd_demo(args: argparse.Namespace) -> int:
-    from PIL import Image
-
-    out_dir = Path(args.output)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    pipeline = Pipeline.from_config(DEMO_PIPELINE, seed=args.seed)
-    records = []
-    for i, sample in enumerate(demo_samples(args.count, seed=args.seed)):
-        result = pipeline.run(sample, index=i)
-        name = Path(sample.meta["source"]).stem
-        Image.fromarray(_draw(sample.image, sample.boxes)).save(out_dir / f"{name}_input.png")
-        rec = {"source": sample.meta["source"], "boxes_in": sample.boxes.tolist(), "labels_in": sample.labels}
-        if result.sample is None:
-            rec["dropped"] = result.dropped
-        else:
-            Image.fromarray(_draw(result.sample.image, result.sample.boxes)).save(out_dir / f"{name}_augmented.png")
-            rec.update(boxes_out=result.sample.boxes.tolist(), labels_out=result.sample.labels)
-        records.append(rec)
-    (out_dir / "boxes.json").write_text(json.dumps({"pipeline": pipeline.to_config(), "samples": records}, indent=2))
-    dropped = sum("dropped" in r for r in records)
-    print(f"augmented {len(records) - dropped} of {len(records)} demo images into {out_dir} "
-          f"({dropped} dropped by the box policy); see boxes.json", file=sys.stderr)
-    return 0
+def load_pipeline(args: argparse.Namespace) -> Pipeline:
+    """The pipeline from --ops FILE and/or repeated --op, with --seed and --box-policy applied."""
+    ops: list = []
+    seed = box_policy = None
+    if args.ops:
+        try:
+            text = Path(args.ops).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"--ops {args.ops}: {exc.strerror or exc}") from None
+        try:
+            cfg = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"--ops {args.ops}: not valid JSON: {exc}") from None
+        if isinstance(cfg, dict):
+            seed, box_policy, cfg = cfg.get("seed"), cfg.get("box_policy"), cfg.get("ops", cfg)
+        ops.extend(cfg if isinstance(cfg, list) else [cfg])
+    ops.extend(parse_op(t) for t in args.op or [])
+    if not ops:
+        raise ConfigError("no operators: give --ops PIPELINE.json or --op 'Name(param=value, ...)'")
+    if args.seed is not None:
+        seed = args.seed
+    if getattr(args, "box_policy", None):
+        box_policy = args.box_policy
+    return Pipeline.from_config({"ops": ops, "seed": seed, "box_policy": box_policy})
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    print("augment run: the folder batch job is not in this release yet (tracked as its own issue); "
-          "use the Python API (augment.Pipeline) meanwhile.", file=sys.stderr)
-    return 2
+    from .batch import Interrupted, RunSpec, format_summary, run
+
+    pipeline = load_pipeline(args)
+    spec = RunSpec(
+        input=args.input,
+        output=args.output,
+        pipeline=pipeline.to_config(),
+        layout=args.layout,
+        copies=args.copies,
+        include_originals=args.include_originals,
+        quality=args.quality,
+        source_prefix=args.source_prefix,
+        validate=not args.no_validation,
+        max_pixels=args.max_pixels or None,
+        other_shapes=args.other_shapes,
+    )
+    try:
+        summary = run(spec, workers=args.workers, progress=not args.quiet)
+    except Interrupted as exc:
+        print(f"augment run: {exc}", file=sys.stderr)
+        return 130
+    if not args.quiet:
+        print(format_summary(summary), file=sys.stderr)
+    return 0
+
+
+def cmd_example(args: argparse.Namespace) -> int:
+    from .examples import write_example
+
+    paths = write_example(args.folder, count=args.count)
+    for kind, path in paths.items():
+        print(f"{kind}: {path}", file=sys.stderr)
+    return 0
+
+
+def cmd_preview(args: argparse.Namespace) -> int:
+    from .preview import preview
+
+    pipeline = load_pipeline(args)
+    n = preview(args.input, pipeline, args.output, count=args.count, copies=args.copies, layout=args.layout)
+    print(f"augment preview: {n} inputs with {args.copies} augmented copies each -> {args.output}", file=sys.stderr)
+    return 0
+
+
+def _pipeline_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--ops", metavar="PIPELINE.json", help="pipeline config: a list of operators or {ops, seed, box_policy}")
+    p.add_argument("--op", action="append", metavar="'Name(k=v, ...)'", help="an operator (repeatable; after --ops)")
+    p.add_argument("--seed", type=int, help="seed (default: the config's, else drawn and recorded)")
+    p.add_argument("--box-policy", choices=["clip", "drop_box", "drop_image"], help="pipeline-level box policy")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -115,14 +144,35 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
     p = sub.add_parser("ops", help="list every operator with its parameters and defaults")
     p.set_defaults(func=cmd_ops)
-    p = sub.add_parser("demo", help="augment a generated example and write the result")
-    p.add_argument("-o", "--output", required=True, help="output folder")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--count", type=int, default=3)
-    p.set_defaults(func=cmd_demo)
-    p = sub.add_parser("run", help="(not yet available) augment a folder or manifest")
-    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p = sub.add_parser("run", help="augment a folder or a manifest into OUTPUT (Data/, output.manifest)")
+    p.add_argument("input", help="classification folder, detection folder (images + VOC .xml) or manifest")
+    p.add_argument("-o", "--output", required=True, help="output folder (must not be inside the input)")
+    _pipeline_args(p)
+    p.add_argument("--layout", default="auto", choices=["auto", "classification", "detection", "manifest"])
+    p.add_argument("--copies", type=int, default=1, help="augmented copies per input (default 1)")
+    p.add_argument("--include-originals", action="store_true", help="also copy the inputs into the output")
+    p.add_argument("--workers", type=int, default=1, help="processes (default 1); output is the same for any count")
+    p.add_argument("--quality", type=int, default=95, help="JPEG quality (default 95)")
+    p.add_argument("--source-prefix", metavar="obs://bucket/path/", help="where OUTPUT will be uploaded: "
+                   "written into output.manifest instead of relative paths")
+    p.add_argument("--no-validation", action="store_true", help="skip the checks of boxes and annotations")
+    p.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS, help="refuse larger images (0: no limit)")
+    p.add_argument("--other-shapes", default="drop", choices=["drop", "keep", "bbox", "error"],
+                   help="VOC objects that are not boxes (polygons, ...): drop, keep unchanged, use their bounding box, or fail")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary table")
     p.set_defaults(func=cmd_run)
+    p = sub.add_parser("preview", help="a contact sheet of a few inputs and their augmented copies")
+    p.add_argument("input")
+    p.add_argument("-o", "--output", required=True, help="PNG file to write")
+    _pipeline_args(p)
+    p.add_argument("--layout", default="auto", choices=["auto", "classification", "detection", "manifest"])
+    p.add_argument("--count", type=int, default=4, help="inputs to show (default 4)")
+    p.add_argument("--copies", type=int, default=3, help="augmented copies per input (default 3)")
+    p.set_defaults(func=cmd_preview)
+    p = sub.add_parser("example", help="write a small example dataset (detection and classification)")
+    p.add_argument("folder")
+    p.add_argument("--count", type=int, default=6)
+    p.set_defaults(func=cmd_example)
     return parser
 
 
@@ -132,11 +182,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
+    logging.basicConfig(level=logging.WARNING, format="augment: %(levelname)s: %(message)s")
     try:
         return args.func(args)
     except AugmentError as exc:
         print(f"augment: error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("augment: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":
