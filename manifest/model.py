@@ -291,8 +291,11 @@ def _norm_usage(u: Any) -> Any:
     return u.upper() if isinstance(u, str) else u
 
 
-def _parse_value(kind: int, key: str, v: Any, raw: dict, attr: str, what: str) -> Any:
-    """Check and convert one value; record the raw form in ``raw`` when it differs."""
+def _parse_value(kind: int, key: str, v: Any, raw: dict, attr: str, index: int | None) -> Any:
+    """Check and convert one value; record the raw form in ``raw`` when it differs.
+
+    ``index``: the annotation's position (for messages), ``None`` for a sample-level value.
+    """
     if v is None:
         raw[attr] = None
         return None
@@ -305,7 +308,7 @@ def _parse_value(kind: int, key: str, v: Any, raw: dict, attr: str, what: str) -
             if u != v:
                 raw[attr] = v
             return u
-        raise _FieldError(f"{what}'usage' must be a string, got {_jtype(v)}", key)
+        raise _FieldError(f"{_what(index)}'usage' must be a string, got {_jtype(v)}", key)
     elif kind == _HARD:
         tv = type(v)
         if tv is bool:
@@ -316,11 +319,11 @@ def _parse_value(kind: int, key: str, v: Any, raw: dict, attr: str, what: str) -
             if b is not None:
                 raw[attr] = v
                 return b
-            raise _FieldError(f"{what}'{key}' must be true or false, got {v!r}", key)
+            raise _FieldError(f"{_what(index)}'{key}' must be true or false, got {v!r}", key)
         if tv is int and v in (0, 1):
             raw[attr] = v
             return bool(v)
-        raise _FieldError(f"{what}'{key}' must be true or false, got {_jtype(v)} {v!r}", key)
+        raise _FieldError(f"{_what(index)}'{key}' must be true or false, got {_jtype(v)} {v!r}", key)
     elif kind == _NUM:
         if (type(v) is float or type(v) is int):
             return v
@@ -341,7 +344,11 @@ def _parse_value(kind: int, key: str, v: Any, raw: dict, attr: str, what: str) -
                     return v
             return v
         return v
-    raise _FieldError(f"{what}'{key}' must be {_KIND_NAMES[kind]}, got {_jtype(v)}", key)
+    raise _FieldError(f"{_what(index)}'{key}' must be {_KIND_NAMES[kind]}, got {_jtype(v)}", key)
+
+
+def _what(index: int | None) -> str:
+    return "" if index is None else f"annotation {index}: "
 
 
 def _jtype(v: Any) -> str:
@@ -380,7 +387,7 @@ def _slow_annotation(d: Any, index: int | None = None) -> Annotation:
         if kind == _STR and type(v) is str:  # fast path: the common case
             vals[attr] = v
         else:
-            vals[attr] = _parse_value(kind, key, v, raw, attr, what)
+            vals[attr] = _parse_value(kind, key, v, raw, attr, index)
     if vals.get("type") is None:
         raise _FieldError(f"{what}annotation has no 'type'", "annotation")
     return Annotation(**vals, extra=extra, _order=_intern_order(order), _raw=raw or None)
@@ -413,7 +420,7 @@ def _slow_sample(d: Any) -> Sample:
                 raise _FieldError(f"'annotation' must be an array of objects, got {_jtype(v)}", k)
             vals[attr] = [annotation_from_dict(a, i) for i, a in enumerate(v)]
         else:
-            vals[attr] = _parse_value(kind, key, v, raw, attr, "")
+            vals[attr] = _parse_value(kind, key, v, raw, attr, None)
     if type(vals.get("source")) is not str:
         if "source" in vals:
             raise _FieldError("'source' must be a string, got null", "source")
@@ -459,9 +466,8 @@ def annotation_from_dict(d: Any, index: int | None = None) -> Annotation:
             raw = None
             if post:
                 raw = {}
-                what = "" if index is None else f"annotation {index}: "
                 for attr, key, kind in post:
-                    kw[attr] = _parse_value(kind, key, kw[attr], raw, attr, what)
+                    kw[attr] = _parse_value(kind, key, kw[attr], raw, attr, index)
             kw["extra"] = {}
             kw["_order"] = order
             if raw:
@@ -490,7 +496,7 @@ def _annotations(items: list) -> list[Annotation]:
                 if post:
                     raw: dict = {}
                     for attr, key, kind in post:
-                        kw[attr] = _parse_value(kind, key, kw[attr], raw, attr, f"annotation {i}: ")
+                        kw[attr] = _parse_value(kind, key, kw[attr], raw, attr, i)
                     if raw:
                         kw["_raw"] = raw
                 kw["extra"] = {}
@@ -517,8 +523,14 @@ def sample_from_dict(d: Any) -> Sample:
                 for attr, key, kind in post:
                     if kind == _ANN:
                         kw[attr] = _annotations(kw[attr])
+                    elif kind == _USAGE:  # a str: the plan's types say so
+                        u = kw[attr]
+                        up = u.upper()
+                        if up != u:
+                            raw[attr] = u
+                            kw[attr] = up
                     else:
-                        kw[attr] = _parse_value(kind, key, kw[attr], raw, attr, "")
+                        kw[attr] = _parse_value(kind, key, kw[attr], raw, attr, None)
             if "annotations" not in kw:
                 kw["annotations"] = []
             kw["extra"] = {}

@@ -1,0 +1,179 @@
+"""Manifest reading / writing speed and peak memory against plain ``json.loads`` (the floor).
+
+Usage::
+
+    taskset -c 1 python benchmarks/bench_manifest.py --lines 1000000 --repeats 3
+
+A manifest of ``--lines`` generated lines (half image classification, half object detection
+with ``hard`` strings, lower-case usage and a few non-ASCII labels) is written to a temporary
+folder. Each measurement runs in its own process (so ``ru_maxrss`` is that mode's peak), and the
+modes are interleaved across repeats because the machine is noisy; the median is reported.
+
+Modes:
+
+* ``floor``      ``json.loads`` on every line of the file, streaming, results discarded;
+* ``iter``       ``manifest.iter_manifest`` (streaming, constant memory), results discarded;
+* ``iter_small`` the same over the first tenth of the file: peak memory must match ``iter``;
+* ``read``       ``manifest.read_manifest``: every Sample kept in a list;
+* ``floor_write`` ``json.dumps(..., ensure_ascii=False, separators=(",", ":"))`` of pre-loaded
+  dicts, one line each (time of the writing only);
+* ``write``      ``manifest.write_manifest`` of pre-loaded Samples (time of the writing only);
+* ``stream``     ``write_manifest(iter_manifest(src), dst)``: read + write, streaming.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+MODES = ("floor", "iter", "iter_small", "read", "floor_write", "write", "stream")
+
+
+def generate(path: Path, n: int) -> None:
+    labels = ["cat", "dog", "sunflowers", "向日葵", "tulips", "daisy", "bird"]
+    enc = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        buf = []
+        for i in range(n):
+            if i % 2 == 0:
+                d = {
+                    "annotation": [{
+                        "name": labels[i % 7],
+                        "type": "modelarts/image_classification",
+                        "creation-time": "2019-03-30 17:22:31",
+                        "annotated-by": "human/username/username",
+                    }],
+                    "usage": "train",
+                    "source": f"s3://modelartscarbon/flowers/{i:08d}_45a7b92b3a_m.jpg",
+                    "id": f"{i:032x}",
+                }
+            else:
+                d = {
+                    "source": f"s3://obs-ma/test/label-0220/datafiles/1 ({i})_1550632618199.jpg",
+                    "usage": "TRAIN",
+                    "annotation": [{
+                        "annotation-format": "PASCAL VOC",
+                        "creation-time": "2019-02-20 03:16:58",
+                        "type": "modelarts/object_detection",
+                        "annotation-loc": f"s3://carbonsouth/manifest/voc/{i:08d}.xml",
+                        "hard": "false" if i % 3 else True,
+                        "annotated-by": "human",
+                    }],
+                }
+            buf.append(enc(d) + "\n")
+            if len(buf) >= 10000:
+                f.write("".join(buf))
+                buf.clear()
+        f.write("".join(buf))
+
+
+def run_mode(mode: str, src: str, n: int) -> dict:
+    """Runs inside the child process; returns seconds, lines and peak RSS."""
+    import manifest
+
+    out = src + f".{os.getpid()}.out"
+    count = 0
+    if mode == "floor":
+        t = time.perf_counter()
+        loads = json.loads
+        with open(src, "rb") as f:
+            for line in f:
+                loads(line)
+                count += 1
+        dt = time.perf_counter() - t
+    elif mode in ("iter", "iter_small"):
+        limit = n // 10 if mode == "iter_small" else None
+        t = time.perf_counter()
+        for _ in manifest.iter_manifest(src):
+            count += 1
+            if limit is not None and count >= limit:
+                break
+        dt = time.perf_counter() - t
+    elif mode == "read":
+        t = time.perf_counter()
+        m = manifest.read_manifest(src)
+        dt = time.perf_counter() - t
+        count = len(m)
+    elif mode == "floor_write":
+        with open(src, "rb") as f:
+            objs = [json.loads(line) for line in f]
+        enc = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+        t = time.perf_counter()
+        with open(out, "w", encoding="utf-8") as f:
+            buf = []
+            for o in objs:
+                buf.append(enc(o) + "\n")
+                if len(buf) >= 4096:
+                    f.write("".join(buf))
+                    buf.clear()
+            f.write("".join(buf))
+        dt = time.perf_counter() - t
+        count = len(objs)
+    elif mode == "write":
+        samples = manifest.read_manifest(src).samples
+        t = time.perf_counter()
+        count = manifest.write_manifest(samples, out)
+        dt = time.perf_counter() - t
+    elif mode == "stream":
+        t = time.perf_counter()
+        count = manifest.write_manifest(manifest.iter_manifest(src), out)
+        dt = time.perf_counter() - t
+    else:
+        raise SystemExit(f"unknown mode {mode}")
+    if os.path.exists(out):
+        os.unlink(out)
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"mode": mode, "seconds": dt, "lines": count, "rss_mb": rss_mb}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--lines", type=int, default=1_000_000)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--modes", default=",".join(MODES))
+    ap.add_argument("--child", nargs=3, metavar=("MODE", "FILE", "N"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        mode, src, n = args.child
+        print(json.dumps(run_mode(mode, src, int(n))))
+        return
+    modes = args.modes.split(",")
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "bench.manifest"
+        t = time.perf_counter()
+        generate(src, args.lines)
+        size = src.stat().st_size
+        print(f"generated {args.lines} lines, {size / 1e6:.0f} MB in {time.perf_counter() - t:.1f} s",
+              file=sys.stderr)
+        results: dict[str, list[dict]] = {m: [] for m in modes}
+        for rep in range(args.repeats):
+            for mode in modes:   # interleaved: one of each mode per round
+                p = subprocess.run(
+                    [sys.executable, __file__, "--child", mode, str(src), str(args.lines)],
+                    capture_output=True, text=True, check=True,
+                )
+                r = json.loads(p.stdout)
+                results[mode].append(r)
+                print(f"round {rep + 1} {mode:12s} {r['lines'] / r['seconds']:>10,.0f} lines/s "
+                      f"{r['rss_mb']:7.0f} MB", file=sys.stderr)
+    med = {m: statistics.median(r["lines"] / r["seconds"] for r in rs) for m, rs in results.items()}
+    rss = {m: statistics.median(r["rss_mb"] for r in rs) for m, rs in results.items()}
+    print(f"\n{args.lines:,} lines, median of {args.repeats} interleaved runs\n")
+    print("| mode | lines/s (median) | ratio to floor | peak RSS (MB) |")
+    print("|---|---:|---:|---:|")
+    for m in modes:
+        floor = med.get("floor_write" if m in ("write",) else "floor")
+        ratio = f"{med[m] / floor:.2f}" if floor and m not in ("floor", "floor_write") else "1.00 (floor)" if m.startswith("floor") else "-"
+        print(f"| {m} | {med[m]:,.0f} | {ratio} | {rss[m]:.0f} |")
+
+
+if __name__ == "__main__":
+    main()
