@@ -167,10 +167,11 @@ class Crop(_SidesOperator):
 
     def sample(self, rng, meta: ImageMeta) -> SidesParams:
         lo, hi = self.crop_percent_min, self.crop_percent_max
-        f = np.full(4, lo) if lo == hi else rng.uniform(lo, hi, size=4)
+        f = [lo] * 4 if lo == hi else rng.uniform(lo, hi, size=4).tolist()
         h, w = meta.height, meta.width
-        top, bottom = _prevent_zero_size(h, int(np.round(h * f[0])), int(np.round(h * f[2])))
-        right, left = _prevent_zero_size(w, int(np.round(w * f[1])), int(np.round(w * f[3])))
+        # Python's round() rounds half to even, as imgaug's np.round does (and costs less on scalars)
+        top, bottom = _prevent_zero_size(h, round(h * f[0]), round(h * f[2]))
+        right, left = _prevent_zero_size(w, round(w * f[1]), round(w * f[3]))
         return SidesParams(top, right, bottom, left)
 
 
