@@ -17,6 +17,7 @@ import argparse
 import logging
 import random
 import sys
+import unicodedata
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any, Sequence
@@ -28,12 +29,21 @@ from .layouts import LAYOUTS, from_folder, to_folder
 from .voc import read_voc
 
 
+def _width(s: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
+
+
+def _pad(s: str, w: int, left: bool) -> str:
+    fill = " " * max(0, w - _width(s))
+    return s + fill if left else fill + s
+
+
 def _table(title: Sequence[str], rows: list[Sequence[Any]]) -> str:
     cells = [list(map(str, title))] + [[str(c) for c in r] for r in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(title))]
+    widths = [max(_width(r[i]) for r in cells) for i in range(len(title))]
     lines = []
     for k, r in enumerate(cells):
-        lines.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip())
+        lines.append("  ".join(_pad(c, w, i == 0) for i, (c, w) in enumerate(zip(r, widths))).rstrip())
         if k == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)

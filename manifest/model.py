@@ -619,8 +619,9 @@ def _to_dict(obj: Any, out_spec, attr_of: dict) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, attr, kind in plan:
         if attr is None:
+            # an unknown key, or the second spelling of a known one (a collision keeps the field)
             ev = extra.get(key, _ABSENT)
-            if ev is not _ABSENT:
+            if ev is not _ABSENT and key not in out:
                 out[key] = ev
             continue
         v = d.get(attr)
