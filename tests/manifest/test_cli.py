@@ -94,3 +94,9 @@ def test_split_to_stdout(tmp_path, capsys):
 def test_console_script_is_declared():
     text = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text()
     assert 'manifest = "manifest.cli:main"' in text
+
+
+def test_table_aligns_wide_characters():
+    from manifest.cli import _table
+    lines = _table(("label", "n"), [("向日葵", 3), ("daisy", 10)]).splitlines()
+    assert lines[2] == "向日葵   3" and lines[3] == "daisy   10"

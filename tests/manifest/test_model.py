@@ -206,3 +206,9 @@ def test_generated_samples_round_trip(d):
     assert json.dumps(out) == json.dumps(expect)       # same objects, same key order
     again = Sample.from_dict(json.loads(s.to_json()))
     assert again == s
+
+
+def test_both_spellings_of_one_key():
+    s = Sample.from_dict({"source": "a", "inference_loc": "x", "inference-loc": "y"})
+    assert s.inference_loc == "x" and s.extra == {"inference-loc": "y"}
+    assert s.to_dict() == {"source": "a", "inference-loc": "x"}   # one key per object: the field wins
