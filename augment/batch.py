@@ -187,10 +187,13 @@ def _account_for_every_image(root: Path, items: list[Item], problems: list[dict]
     that every input image is accounted for in the summary with its reason."""
     from manifest.layouts import IMAGE_EXTENSIONS
 
-    seen = {os.path.normpath(it.image) for it in items if it.image}
-    problems[:] = [pr for pr in problems if os.path.normpath(pr["source"]) not in seen]  # already an item
+    def key(p: str | Path) -> str:
+        return os.path.normcase(os.path.abspath(p))
+
+    seen = {key(it.image) for it in items if it.image}
+    problems[:] = [pr for pr in problems if not pr["source"] or key(pr["source"]) not in seen]  # already items
     for img in sorted(root.rglob("*")):
-        if img.suffix.lower() not in IMAGE_EXTENSIONS or not img.is_file() or os.path.normpath(img) in seen:
+        if img.suffix.lower() not in IMAGE_EXTENSIONS or not img.is_file() or key(img) in seen:
             continue
         reason = "not used by the folder reader"
         for pr in problems:

@@ -292,3 +292,12 @@ def test_example_and_preview(tmp_path, capsys):
     assert im.size[0] == 3 * 256 and im.size[1] == 2 * (256 + 16)
     assert main(["run", str(tmp_path / "ex" / "classification"), "-o", str(tmp_path / "o"),
                  "--ops", str(tmp_path / "ex" / "pipeline.json"), "--quiet"]) == 0
+
+
+def test_relative_input_and_output_paths(tmp_path, ops_file, monkeypatch):
+    _write_detection(tmp_path / "in", n=3)
+    monkeypatch.chdir(tmp_path)
+    assert _run("in", "-o", "out", "--ops", ops_file) == 0
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["counts"]["inputs"] == 3 and summary["counts"]["written"] == 3
+    assert [e["source"] for e in summary["inputs"]] == ["im0.jpg", "im1.jpg", "im2.jpg"]
