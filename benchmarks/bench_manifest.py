@@ -14,10 +14,12 @@ Modes:
 * ``floor``      ``json.loads`` on every line of the file, streaming, results discarded;
 * ``iter``       ``manifest.iter_manifest`` (streaming, constant memory), results discarded;
 * ``iter_small`` the same over the first tenth of the file: peak memory must match ``iter``;
+* ``floor_read`` ``[json.loads(line) for line in file]``: every dict kept in a list;
 * ``read``       ``manifest.read_manifest``: every Sample kept in a list;
 * ``floor_write`` ``json.dumps(..., ensure_ascii=False, separators=(",", ":"))`` of pre-loaded
   dicts, one line each (time of the writing only);
 * ``write``      ``manifest.write_manifest`` of pre-loaded Samples (time of the writing only);
+* ``floor_stream`` ``json.loads`` then ``json.dumps`` of each line to a new file, streaming;
 * ``stream``     ``write_manifest(iter_manifest(src), dst)``: read + write, streaming.
 """
 
@@ -34,7 +36,10 @@ import tempfile
 import time
 from pathlib import Path
 
-MODES = ("floor", "iter", "iter_small", "read", "floor_write", "write", "stream")
+MODES = ("floor", "iter", "iter_small", "floor_read", "read", "floor_write", "write", "floor_stream", "stream")
+# the floor each mode is compared with
+FLOOR_OF = {"iter": "floor", "iter_small": "floor", "read": "floor_read", "write": "floor_write",
+            "stream": "floor_stream"}
 
 
 def generate(path: Path, n: int) -> None:
@@ -96,6 +101,25 @@ def run_mode(mode: str, src: str, n: int) -> dict:
             count += 1
             if limit is not None and count >= limit:
                 break
+        dt = time.perf_counter() - t
+    elif mode == "floor_read":
+        t = time.perf_counter()
+        with open(src, "rb") as f:
+            objs = [json.loads(line) for line in f]
+        dt = time.perf_counter() - t
+        count = len(objs)
+    elif mode == "floor_stream":
+        enc = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+        t = time.perf_counter()
+        with open(src, "rb") as f, open(out, "w", encoding="utf-8") as g:
+            buf = []
+            for line in f:
+                buf.append(enc(json.loads(line)) + "\n")
+                count += 1
+                if len(buf) >= 4096:
+                    g.write("".join(buf))
+                    buf.clear()
+            g.write("".join(buf))
         dt = time.perf_counter() - t
     elif mode == "read":
         t = time.perf_counter()
@@ -167,12 +191,17 @@ def main() -> None:
     med = {m: statistics.median(r["lines"] / r["seconds"] for r in rs) for m, rs in results.items()}
     rss = {m: statistics.median(r["rss_mb"] for r in rs) for m, rs in results.items()}
     print(f"\n{args.lines:,} lines, median of {args.repeats} interleaved runs\n")
-    print("| mode | lines/s (median) | ratio to floor | peak RSS (MB) |")
-    print("|---|---:|---:|---:|")
+    print("| mode | lines/s (median) | compared with | speed ratio (median of per-round ratios) | peak RSS (MB) |")
+    print("|---|---:|---|---:|---:|")
     for m in modes:
-        floor = med.get("floor_write" if m in ("write",) else "floor")
-        ratio = f"{med[m] / floor:.2f}" if floor and m not in ("floor", "floor_write") else "1.00 (floor)" if m.startswith("floor") else "-"
-        print(f"| {m} | {med[m]:,.0f} | {ratio} | {rss[m]:.0f} |")
+        floor = FLOOR_OF.get(m)
+        if floor in results and results[floor]:
+            per_round = [(r["lines"] / r["seconds"]) / (f["lines"] / f["seconds"])
+                         for r, f in zip(results[m], results[floor])]
+            ratio = f"{statistics.median(per_round):.2f} (rounds: {', '.join(f'{x:.2f}' for x in per_round)})"
+        else:
+            floor, ratio = "-", "floor"
+        print(f"| {m} | {med[m]:,.0f} | {floor} | {ratio} | {rss[m]:.0f} |")
 
 
 if __name__ == "__main__":

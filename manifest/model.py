@@ -586,7 +586,8 @@ def _out_value(obj: Any, attr: str, kind: int, raw: dict | None, v: Any) -> Any:
 
 _ABSENT = object()
 _META_ATTRS = frozenset(("extra", "_order", "_raw"))
-_OUT_PLANS: dict[tuple, tuple] = {}
+_OUT_PLANS_S: dict[tuple, tuple] = {}
+_OUT_PLANS_A: dict[tuple, tuple] = {}
 
 
 def _out_plan(order: tuple, attr_of: dict) -> tuple:
@@ -606,12 +607,12 @@ def _out_plan(order: tuple, attr_of: dict) -> tuple:
 
 def _to_dict(obj: Any, out_spec, attr_of: dict) -> dict[str, Any]:
     order = obj._order
-    ck = (order, attr_of is _SAMPLE_ATTR_OF)
-    cached = _OUT_PLANS.get(ck)
+    plans = _OUT_PLANS_S if attr_of is _SAMPLE_ATTR_OF else _OUT_PLANS_A
+    cached = plans.get(order)
     if cached is None:
         cached = _out_plan(order, attr_of)
-        if len(_OUT_PLANS) < _PLAN_LIMIT:
-            _OUT_PLANS[ck] = cached
+        if len(plans) < _PLAN_LIMIT:
+            plans[order] = cached
     plan, covered = cached
     raw = obj._raw
     extra = obj.extra
@@ -632,11 +633,11 @@ def _to_dict(obj: Any, out_spec, attr_of: dict) -> dict[str, Any]:
         if kind == _STR and (raw is None or attr not in raw):
             out[key] = v
         elif kind == _ANN and raw is None:
-            out[key] = [a.to_dict() for a in v]
+            out[key] = [_to_dict(a, _ANN_OUT, _ANN_ATTR_OF) for a in v]
         else:
             out[key] = _out_value(obj, attr, kind, raw, v)
-    rest = d.keys() - covered
-    if rest:
+    if not covered.issuperset(d):
+        rest = d.keys() - covered
         for attr, key, kind in out_spec:
             if attr in rest:
                 v = d[attr]
