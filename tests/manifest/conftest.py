@@ -2,7 +2,7 @@
 
 import pytest
 
-from _manifest_helpers import REAL
+from ._manifest_helpers import REAL
 
 
 @pytest.fixture

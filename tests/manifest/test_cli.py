@@ -6,7 +6,7 @@ import pytest
 from manifest import read_manifest, write_manifest, Sample
 from manifest.cli import main
 
-from _manifest_helpers import JPEG, REAL, voc_text
+from ._manifest_helpers import JPEG, REAL, voc_text
 
 
 def test_validate_ok_and_problems(tmp_path, capsys):

@@ -6,7 +6,7 @@ import pytest
 
 from manifest import (ManifestLineError, Sample, iter_manifest, read_manifest, write_manifest)
 
-from _manifest_helpers import REAL, real_files
+from ._manifest_helpers import REAL, real_files
 
 MANIFESTS = real_files("manifest")
 COMPACT_EXCEPTIONS = {"sdk_classification_plus_detection_mixed_usage.manifest"}  # "confidence": 0.8

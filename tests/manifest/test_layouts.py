@@ -4,7 +4,7 @@ import pytest
 
 from manifest import LayoutError, from_folder, read_voc, to_folder, write_manifest, read_manifest
 
-from _manifest_helpers import BMP, JPEG, PNG, voc_text
+from ._manifest_helpers import BMP, JPEG, PNG, voc_text
 
 
 def _write(p: Path, data):

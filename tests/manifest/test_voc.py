@@ -7,7 +7,7 @@ from lxml import etree
 from manifest import (BndBox, Circle, Dashed, Line, Num, Point, Polygon, Polyline, UnsafeXmlError,
                       VocAnnotation, VocError, VocObject, read_voc, write_voc)
 
-from _manifest_helpers import REAL, real_files, voc_text
+from ._manifest_helpers import REAL, real_files, voc_text
 
 VOCS = [p for p in real_files("voc") if "invalid" not in p.name]
 INVALID = REAL / "voc" / "sdk_invalid_object_with_bndbox_and_polygon_tabs.xml"

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 from manifest import (BndBox, Circle, Polygon, VocAnnotation, VocError, VocObject, VocSize,
                       from_boxes, read_voc, voc_to_xyxy, with_boxes, write_voc, xyxy_to_voc)
 
-from _manifest_helpers import voc_text
+from ._manifest_helpers import voc_text
 
 
 def _ann():
