@@ -209,3 +209,39 @@ def test_fusion_still_validates_and_applies_the_policy(rgb):
     np.testing.assert_array_equal(out.boxes, [[0, 0, 10, 10]])
     with pytest.raises(A.UnsupportedImageError, match="LightContrast"):
         p(np.zeros((4, 4, 2), np.uint8))
+
+
+# ----------------------------------------------------------------------------- the generators
+def test_lazy_rng_equals_the_public_stream_and_survives_interleaving():
+    from augment.random import LazyRng
+
+    expected_a = A.rng(5, 1, 2, 3).random(6)
+    expected_b = A.rng(5, 1, 2, 4).random(6)
+    a, b = LazyRng(5, 1, 2, 3), LazyRng(5, 1, 2, 4)
+    got_a, got_b = [], []
+    for _ in range(3):  # interleave two lazy streams on the one shared generator
+        got_a.append(a.random(2))
+        got_b.append(b.random(2))
+    np.testing.assert_array_equal(np.concatenate(got_a), expected_a)
+    np.testing.assert_array_equal(np.concatenate(got_b), expected_b)
+    assert not LazyRng(5).used
+
+
+def test_streams_are_distinct_per_coordinate():
+    draws = {tuple(A.rng(9, e, i, k).integers(0, 2**62, 4)) for e in range(3) for i in range(3) for k in range(3)}
+    assert len(draws) == 27
+    assert tuple(A.rng(9).integers(0, 2**62, 4)) != tuple(A.rng(10).integers(0, 2**62, 4))
+    assert tuple(A.rng(None).integers(0, 2**62, 4)) != tuple(A.rng(None).integers(0, 2**62, 4))
+
+
+def test_lazy_rng_in_threads():
+    from concurrent.futures import ThreadPoolExecutor
+    from augment.random import LazyRng
+
+    def draw(k):
+        r = LazyRng(3, 0, k, 0)
+        return [float(r.random()) for _ in range(50)]
+
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(draw, range(16)))
+    assert got == [A.rng(3, 0, k, 0).random(50).tolist() for k in range(16)]
