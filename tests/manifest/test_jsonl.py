@@ -176,3 +176,15 @@ def test_streaming_memory_does_not_grow():
         return pk
     small, big = peak(2000), peak(20000)
     assert big < small * 1.5 + 64 * 1024
+
+
+def test_gc_state_restored(tmp_path):
+    import gc
+    p = tmp_path / "x.manifest"
+    p.write_text('{"source":"a"}\n{bad\n', encoding="utf-8")
+    assert gc.isenabled()
+    with pytest.raises(ManifestLineError):
+        read_manifest(p)
+    assert gc.isenabled()
+    m = read_manifest(p, strict=False)
+    assert gc.isenabled() and m.filter(usage=None) == m.samples and "1 samples" in repr(m)
