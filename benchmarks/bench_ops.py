@@ -199,7 +199,7 @@ ROWS = [
         "augrs": "R.GaussianBlur(blur_limit=0, sigma_limit=(0.0, 3.0), p=1)",
         "imgaug": "iaa.GaussianBlur(sigma=(0.0, 3.0))"}),
     Row("Blur", "Average", {"blur_type": "Average"}, P, {
-        "albu": "A.Blur(blur_limit=(3, 7), p=1)", "albux": "A.Blur(blur_range=(3, 7), p=1)",
+        "albu": "A.Blur(blur_limit=(3, 7), p=1)  # APPROX: k 3..7 (ours 1..7)", "albux": "A.Blur(blur_range=(3, 7), p=1)  # APPROX: k 3..7 (ours 1..7)",
         "imgaug": "iaa.AverageBlur(k=(1, 7))"}),
     Row("CutOut", "", {}, P, {
         "albu": "A.CoarseDropout(num_holes_range=(1, 1), hole_height_range=(0.2, 0.2), hole_width_range=(0.2, 0.2), fill=128, p=1)",
@@ -229,7 +229,7 @@ ROWS = [
         "augrs": "R.RandomBrightnessContrast(brightness_limit=(0, 0), contrast_limit=(-0.4, 0.4), p=1)  # APPROX",
         "imgaug": "iaa.LinearContrast((0.6, 1.4))"}),
     Row("MotionBlur", "", {}, P, {
-        "albu": "A.MotionBlur(blur_limit=(3, 7), p=1)", "albux": "A.MotionBlur(blur_range=(3, 7), p=1)",
+        "albu": "A.MotionBlur(blur_limit=(3, 7), p=1)  # APPROX: other line kernel", "albux": "A.MotionBlur(blur_range=(3, 7), p=1)  # APPROX: other line kernel",
         "imgaug": "iaa.MotionBlur(k=(3, 7))"}),
     Row("Saturation", "", {}, P, {
         "albu": "A.HueSaturationValue(hue_shift_limit=20, sat_shift_limit=30, val_shift_limit=0, p=1)  # APPROX: additive",
@@ -240,9 +240,9 @@ ROWS = [
         "albu": "A.Sharpen(alpha=(0.0, 0.2), lightness=(0.8, 1.2), p=1)",
         "albux": "A.Sharpen(alpha_range=(0.0, 0.2), lightness_range=(0.8, 1.2), p=1)",
         "imgaug": "iaa.Sharpen(alpha=(0.0, 0.2), lightness=(0.8, 1.2))"}),
-    Row("Weather", "Rain", {"weather_mode": "Rain"}, P, {"albu": "A.RandomRain(p=1)", "albux": SAME, "imgaug": "iaa.Rain()"}),
-    Row("Weather", "Fog", {"weather_mode": "Fog"}, P, {"albu": "A.RandomFog(p=1)", "albux": SAME, "imgaug": "iaa.Fog()"}),
-    Row("Weather", "Snow", {"weather_mode": "Snow"}, P, {"albu": "A.RandomSnow(p=1)", "albux": SAME, "imgaug": "iaa.Snowflakes()"}),
+    Row("Weather", "Rain", {"weather_mode": "Rain"}, P, {"albu": "A.RandomRain(p=1)  # APPROX: other renderer", "albux": SAME, "imgaug": "iaa.Rain()"}),
+    Row("Weather", "Fog", {"weather_mode": "Fog"}, P, {"albu": "A.RandomFog(p=1)  # APPROX: other renderer", "albux": SAME, "imgaug": "iaa.Fog()"}),
+    Row("Weather", "Snow", {"weather_mode": "Snow"}, P, {"albu": "A.RandomSnow(p=1)  # APPROX: other renderer", "albux": SAME, "imgaug": "iaa.Snowflakes()"}),
     Row("Weather", "Clouds", {"weather_mode": "Clouds"}, P, {"imgaug": "iaa.Clouds()"}),
 ]
 
