@@ -36,7 +36,7 @@ from ..kernels.geometric import warp_affine
 from ..random import LazyRng, check_seed
 from ..structures import ImageMeta, Sample, image_meta
 from . import validate as V
-from .policy import CLIP, BoxPolicy, as_policy
+from .policy import CLIP, TOLERANCE, BoxPolicy, as_policy
 from .registry import register_class
 
 __all__ = ["Operator", "AffineOperator", "Params", "Outcome", "register", "uniform"]
@@ -243,8 +243,6 @@ def stack_if_uniform(images: Sequence[np.ndarray]) -> np.ndarray | list[np.ndarr
 
 def _drop_reason(name: str, moved: np.ndarray, shape: tuple) -> str:
     h, w = shape[0], shape[1]
-    from .policy import TOLERANCE
-
     t = TOLERANCE
     out = (moved[:, 0] < -t) | (moved[:, 1] < -t) | (moved[:, 2] > w + t) | (moved[:, 3] > h + t)
     i = int(np.flatnonzero(out)[0])
