@@ -1,0 +1,598 @@
+"""Datasets that yield augmented samples for training loops (PyTorch's ``DataLoader`` or any other).
+
+    import augment.data as D
+    ds = D.ManifestDataset("train.manifest", "pipeline.json" or config or Pipeline, seed=0)
+    ds[3]            # {"image": HWC uint8, "boxes": (N, 4) float32, "labels": [...], ...}
+    ds[(1, 3)]       # sample 3 as augmented in epoch 1
+
+No torch import here: ``import augment.data`` works without PyTorch. The optional glue
+(``to_tensor``, ``collate``) is in :mod:`augment.torch`.
+
+**What an item is.** A dict:
+
+==================  =====================================================================
+``image``           numpy ``(H, W, C)`` uint8. ``channels=3`` (default): gray and RGBA files
+                    become RGB; ``channels=1``: gray ``(H, W, 1)``; ``channels=None``: as
+                    decoded, a gray file as ``(H, W, 1)``. 16-bit files are scaled to 8 bits.
+``boxes``           ``(N, 4)`` float32, xyxy absolute continuous pixels (``(0, 4)`` for
+                    classification)
+``labels``          detection: the name of each box; classification: the image's label names
+``difficult``,      detection: per-box int64 (missing = 0); ``confidence`` and
+``truncated``, ...  ``hard_coefficient`` float32 (missing = NaN); ``pose`` an object array
+``label``           classification only: the first label name
+``label_ids``       with ``classes=[...]``: int64 per box (detection) or per label
+``label_id``        with ``classes=[...]``, classification: the first label's id
+``source``          the sample's ``source`` as written in the manifest (or the file path)
+``index``           the index of the image returned (differs from the asked one after a
+                    ``"resample"``); ``epoch``
+``augmented``       False when ``drop_policy="original"`` returned the un-augmented image
+``params``          with ``return_params=True``: the operators' parameters
+==================  =====================================================================
+
+A ``transform`` (e.g. :func:`augment.torch.to_tensor`) is applied last, in the worker.
+
+**Seeding.** The dataset's ``seed`` wins over the pipeline's. Seeded, item ``i`` of epoch ``e``
+is ``pipeline.run(sample_i, index=i, epoch=e)`` with that seed (:mod:`augment.random`): the same
+whatever ``num_workers``, ``persistent_workers``, shuffling, or process; nothing depends on the
+worker id. Unseeded (both ``None``), every ``__getitem__`` draws fresh OS entropy, so forked
+workers never repeat each other and no ``worker_init_fn`` is needed.
+
+**Epochs.** ``ds[i]`` uses ``ds.epoch`` (:meth:`set_epoch`); ``ds[(e, i)]`` uses epoch ``e``. The
+dataset object is copied into each worker when the workers start, so ``set_epoch`` on the
+main-process copy reaches the workers only when they start after the call: ``num_workers=0``, or
+``persistent_workers=False`` (workers restart every epoch). With ``persistent_workers=True`` let the
+epoch travel with the index: use :class:`EpochSampler` (it yields ``(epoch, index)`` pairs, lives
+in the main process, and its ``set_epoch`` works whatever the workers)::
+
+    sampler = D.EpochSampler(ds, shuffle=True, seed=0)
+    loader = DataLoader(ds, batch_size=8, sampler=sampler, num_workers=4,
+                        persistent_workers=True, collate_fn=augment.torch.collate)
+    for epoch in range(10):
+        sampler.set_epoch(epoch)
+        for batch in loader: ...
+
+**Dropped images** (a box policy ``drop_image``, e.g. Rotate's default), ``drop_policy``:
+
+* ``"resample"`` (default): take a replacement image. Attempt ``k`` (``k = 1, 2, ...``) for item
+  ``i`` uses image ``j = (i + k * stride) % N``, ``stride`` a fixed number near ``0.618 N`` coprime
+  with ``N``, augmented with the key ``(epoch, j + k * N)``: deterministic when seeded, and never
+  a copy of image ``j``'s own augmentation in that epoch.
+* ``"retry"``: the same image with new parameters: attempt ``k`` uses key ``(epoch, i + k * N)``.
+  Every image appears in every epoch; the parameters are drawn from the pipeline's distribution
+  conditioned on not dropping.
+* ``"original"``: the un-augmented image (``augmented=False``).
+* ``"none"``: ``None``; :func:`augment.torch.collate` leaves it out of the batch (batches can then
+  be smaller than ``batch_size``).
+
+``max_attempts`` (default 10) caps the attempts; when all of them drop, :class:`AllDroppedError`
+names the item and the last reason (a pipeline that drops nearly everything is a configuration
+error better seen than hidden).
+
+**Unreadable files** (corrupt image, bad VOC, boxes outside the image with ``validate=True``):
+``on_error="raise"`` (default) raises :class:`LoadError` naming the index and the file: a training
+run should not silently train on less data. ``on_error="skip"`` logs a warning and goes on as for a
+dropped image, except that the same file is never retried: the next attempt takes the replacement
+image ``(i + k * stride) % N`` (``drop_policy="none"``: ``None``).
+
+**Files.** Detection samples read their PASCAL VOC file through the ``manifest`` package (relative
+``annotation-loc`` resolved against the manifest's folder); the EXIF orientation is applied and,
+when the VOC size matches the stored (unrotated) image, the boxes are turned with it (as the batch
+job does). Boxes overhanging the image by at most ``augment.batch.BOX_SLACK`` px are clipped.
+Samples that cannot be used at all (remote ``obs://`` sources, no annotation, several VOC files)
+are left out when the dataset is built, logged, and listed in ``ds.problems``.
+
+``decode``: ``decode(path: str) -> array`` or ``-> (array, ImageInfo)`` replaces
+:func:`augment.imageio.read_image` (it must be picklable for ``spawn`` workers).
+
+OpenCV threads: the dataset does not touch OpenCV's thread count. Calling
+``cv2.setNumThreads`` inside a *forked* worker after the parent has used OpenCV's thread pool can
+hang (seen here: it waits on the parent's pool); set it in the main process before the
+``DataLoader`` starts its workers (``cv2.setNumThreads(1)`` when ``num_workers`` >= the cores).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import operator
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Sequence
+
+import numpy as np
+
+from .core.pipeline import Pipeline
+from .errors import AugmentError, ConfigError
+from .imageio import DEFAULT_MAX_PIXELS, ImageInfo, ImageReadError, read_image
+from .random import check_seed, fresh_seed
+from .structures import Sample
+
+__all__ = [
+    "AugmentedDataset",
+    "ManifestDataset",
+    "FolderDataset",
+    "EpochSampler",
+    "Record",
+    "LoadError",
+    "AllDroppedError",
+    "DROP_POLICIES",
+]
+
+log = logging.getLogger(__name__)
+
+DROP_POLICIES = ("resample", "retry", "original", "none")
+_ON_ERROR = ("raise", "skip")
+_INT_FIELDS = ("difficult", "truncated", "occluded")
+_FLOAT_FIELDS = ("confidence", "hard_coefficient")
+
+
+class LoadError(AugmentError):
+    """A sample whose image or annotation cannot be read or fails validation; names the file."""
+
+    def __init__(self, message: str, index: int | None = None, source: str | None = None) -> None:
+        super().__init__(message)
+        self.index = index
+        self.source = source
+
+
+class AllDroppedError(AugmentError):
+    """Every attempt to produce an item was dropped by the pipeline (or unreadable)."""
+
+
+@dataclass(frozen=True)
+class Record:
+    """One usable sample: where its image and VOC file are, its image-level labels."""
+
+    source: str               # as in the manifest (or the file path for folders)
+    image: str                # local path
+    voc: str | None = None    # local VOC path for detection, else None
+    labels: tuple = ()        # classification labels
+    usage: str | None = None
+
+    @property
+    def kind(self) -> str:
+        return "detection" if self.voc is not None else "classification"
+
+
+def _records(samples: Iterable[Any], base: str | os.PathLike | None, problems: list) -> list[Record]:
+    from manifest.dataset import is_remote, resolve_loc, voc_paths
+
+    out = []
+    for s in samples:
+        image = resolve_loc(s.source, base)
+        vocs = voc_paths(s, base)
+        reason = None
+        if is_remote(image):
+            reason = f"source {s.source!r} is not a local file (download it first)"
+        elif any(is_remote(v) for v in vocs):
+            reason = f"annotation {vocs[0]!r} is not a local file"
+        elif len(vocs) > 1:
+            reason = f"{len(vocs)} VOC annotations for one image; only one is supported"
+        elif not vocs and not s.labels:
+            reason = "image without annotation"
+        if reason is not None:
+            log.warning("left out: %s: %s", s.source, reason)
+            problems.append({"source": s.source, "reason": reason})
+            continue
+        out.append(Record(s.source, image, vocs[0] if vocs else None, tuple(s.labels), s.usage))
+    return out
+
+
+def _as_pipeline(pipeline: Any) -> Pipeline:
+    if pipeline is None:
+        return Pipeline(())
+    if isinstance(pipeline, Pipeline):
+        return pipeline
+    if isinstance(pipeline, os.PathLike) or (isinstance(pipeline, str) and not pipeline.lstrip().startswith(("{", "["))):
+        try:
+            text = Path(pipeline).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"{pipeline}: cannot read the pipeline file: {exc.strerror or exc}") from None
+        return Pipeline.from_config(text)
+    if isinstance(pipeline, (list, tuple)) and all(hasattr(op, "run") for op in pipeline):
+        return Pipeline(pipeline)
+    return Pipeline.from_config(pipeline)
+
+
+def _stride(n: int) -> int:
+    """A fixed step near 0.618 n, coprime with n (so the replacement sequence visits every image)."""
+    if n <= 1:
+        return 1
+    s = max(1, round(n * 0.6180339887498949)) % n or 1
+    while math.gcd(s, n) != 1:
+        s += 1
+    return s
+
+
+def _int_field(values: list) -> np.ndarray:
+    out = np.zeros(len(values), np.int64)
+    for k, v in enumerate(values):
+        try:
+            out[k] = int(v) if v is not None else 0
+        except (TypeError, ValueError):
+            out[k] = 0
+    return out
+
+
+def _float_field(values: list) -> np.ndarray:
+    out = np.full(len(values), np.nan, np.float32)
+    for k, v in enumerate(values):
+        try:
+            out[k] = float(v) if v is not None else np.nan
+        except (TypeError, ValueError):
+            pass
+    return out
+
+
+def _to_uint8(image: np.ndarray, where: str) -> np.ndarray:
+    if image.dtype == np.uint8:
+        return image
+    if image.dtype == np.uint16:
+        return ((image.astype(np.uint32) + 128) // 257).astype(np.uint8)
+    if image.dtype == np.bool_:
+        return image.astype(np.uint8) * 255
+    raise LoadError(f"{where}: image of dtype {image.dtype} is not supported (uint8 or uint16 expected)")
+
+
+def _channels(image: np.ndarray, channels: int | None) -> np.ndarray:
+    import cv2
+
+    c = 1 if image.ndim == 2 else image.shape[2]
+    if channels is None or c == channels:
+        return image
+    if channels == 3:
+        if c == 1:
+            return cv2.cvtColor(image.reshape(image.shape[:2]), cv2.COLOR_GRAY2RGB)
+        return np.ascontiguousarray(image[..., :3])  # RGBA -> RGB (alpha dropped)
+    # channels == 1
+    rgb = image if c == 3 else (image[..., :3] if c == 4 else image)
+    return cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
+
+
+class AugmentedDataset:
+    """A map-style dataset of augmented samples over a list of :class:`Record` (see the module
+    docstring). :class:`ManifestDataset` and :class:`FolderDataset` build the records for you."""
+
+    def __init__(
+        self,
+        records: Sequence[Record],
+        pipeline: Any = None,
+        *,
+        seed: int | None = None,
+        decode: Callable[[str], Any] | None = None,
+        drop_policy: str = "resample",
+        max_attempts: int = 10,
+        on_error: str = "raise",
+        channels: int | None = 3,
+        classes: Sequence[str] | None = None,
+        transform: Callable[[dict], Any] | None = None,
+        return_params: bool = False,
+        validate: bool = True,
+        other_shapes: str = "drop",
+        max_pixels: int | None = DEFAULT_MAX_PIXELS,
+        problems: list | None = None,
+    ) -> None:
+        if drop_policy not in DROP_POLICIES:
+            raise ConfigError(f"drop_policy must be one of {DROP_POLICIES}, got {drop_policy!r}")
+        if on_error not in _ON_ERROR:
+            raise ConfigError(f"on_error must be one of {_ON_ERROR}, got {on_error!r}")
+        if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
+            raise ConfigError(f"max_attempts must be an integer >= 1, got {max_attempts!r}")
+        if channels not in (None, 1, 3):
+            raise ConfigError(f"channels must be 1, 3 or None, got {channels!r}")
+        if other_shapes not in ("drop", "bbox", "error"):
+            raise ConfigError(f"other_shapes must be 'drop', 'bbox' or 'error', got {other_shapes!r}")
+        base = _as_pipeline(pipeline)
+        seed = check_seed(seed, "dataset seed")
+        self.seed = seed if seed is not None else base.seed
+        self.pipeline = Pipeline(base.ops, seed=self.seed, box_policy=base.box_policy)
+        self.records = list(records)
+        self.problems = list(problems or [])
+        self.decode = decode
+        self.drop_policy = drop_policy
+        self.max_attempts = max_attempts
+        self.on_error = on_error
+        self.channels = channels
+        self.classes = None if classes is None else list(classes)
+        self._class_ids = None if classes is None else {c: k for k, c in enumerate(self.classes)}
+        self.transform = transform
+        self.return_params = return_params
+        self.validate = validate
+        self.other_shapes = other_shapes
+        self.max_pixels = max_pixels
+        self.epoch = 0
+        self._stride = _stride(len(self.records))
+
+    # ----------------------------------------------------------------- pickling (spawn workers)
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        p = state.pop("pipeline")
+        state["_pipeline_parts"] = (p.ops, p.seed, p.box_policy)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        ops, seed, policy = state.pop("_pipeline_parts")
+        self.__dict__.update(state)
+        self.pipeline = Pipeline(ops, seed=seed, box_policy=policy)
+
+    # ----------------------------------------------------------------- sequence protocol
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}({len(self)} samples, seed={self.seed!r}, epoch={self.epoch}, "
+                f"drop_policy={self.drop_policy!r}, ops={[op.name for op in self.pipeline.ops]})")
+
+    def set_epoch(self, epoch: int) -> None:
+        """The epoch used by ``ds[i]`` (not by ``ds[(e, i)]``). Reaches DataLoader workers only
+        when they start after this call; with persistent workers use :class:`EpochSampler`."""
+        self.epoch = operator.index(epoch)
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, tuple):
+            if len(key) != 2:
+                raise TypeError(f"index must be an int or an (epoch, index) pair, got {key!r}")
+            epoch, index = operator.index(key[0]), operator.index(key[1])
+        else:
+            epoch, index = self.epoch, operator.index(key)
+        return self.get(index, epoch)
+
+    def __iter__(self) -> Iterator[Any]:
+        for i in range(len(self)):
+            yield self.get(i)
+
+    # ----------------------------------------------------------------- loading
+    def load(self, index: int) -> Sample:
+        """Image ``index`` un-augmented, as a :class:`Sample` (validated; :class:`LoadError` if not usable)."""
+        rec = self.records[index]
+        try:
+            return self._load(rec)
+        except LoadError as exc:
+            exc.index = index
+            raise
+        except ImageReadError as exc:
+            raise LoadError(f"sample {index}: {exc}", index, rec.source) from exc
+
+    def _decode(self, rec: Record) -> tuple[np.ndarray, int]:
+        if self.decode is None:
+            image, info = read_image(rec.image, max_pixels=self.max_pixels)
+            return image, info.exif_orientation
+        try:
+            out = self.decode(rec.image)
+        except (OSError, ValueError) as exc:
+            raise LoadError(f"{rec.image}: cannot decode: {exc}", None, rec.source) from exc
+        orientation = 1
+        if isinstance(out, tuple):
+            out, info = out
+            if isinstance(info, ImageInfo):
+                orientation = info.exif_orientation
+        if not isinstance(out, np.ndarray) or out.ndim not in (2, 3):
+            raise LoadError(f"{rec.image}: decode returned {type(out).__name__}, not an (H, W[, C]) array",
+                            None, rec.source)
+        return out, orientation
+
+    def _load(self, rec: Record) -> Sample:
+        image, orientation = self._decode(rec)
+        image = _channels(_to_uint8(image, rec.image), self.channels)
+        meta = {"source": rec.source}
+        if rec.voc is None:
+            return Sample(image, meta=meta)
+        boxes, labels, fields = self._voc(rec, image.shape[0], image.shape[1], orientation)
+        return Sample(image, boxes, labels, fields, meta)
+
+    def _voc(self, rec: Record, h: int, w: int, orientation: int) -> tuple[np.ndarray, list, dict]:
+        """The VOC boxes of ``rec`` for an image of ``h x w`` shown with EXIF ``orientation``
+        (the rules of :func:`augment.batch._load`)."""
+        from manifest import ManifestError, read_voc
+        from manifest.vocboxes import to_boxes
+
+        from .batch import _ORIENT_TURNS, BOX_SLACK, _orient_boxes
+
+        try:
+            ann = read_voc(rec.voc)
+            vb = to_boxes(ann, self.other_shapes)
+        except (ManifestError, OSError) as exc:
+            raise LoadError(f"{rec.voc}: bad annotation: {exc}", None, rec.source) from None
+        boxes = vb.boxes
+        vw, vh = ann.width, ann.height
+        if orientation in _ORIENT_TURNS and vw is not None and vh is not None and (int(vw), int(vh)) == (h, w):
+            boxes = _orient_boxes(boxes, orientation, w=h, h=w)  # annotated on the stored image
+        elif self.validate and vw is not None and vh is not None and (int(vw), int(vh)) != (w, h):
+            raise LoadError(f"{rec.voc}: VOC size {int(vw)}x{int(vh)} does not match the image {w}x{h} "
+                            f"({rec.image})", None, rec.source)
+        if self.validate and len(boxes):
+            inverted = (boxes[:, 0] >= boxes[:, 2]) | (boxes[:, 1] >= boxes[:, 3]) | ~np.isfinite(boxes).all(axis=1)
+            hi = np.array([w, h, w, h], np.float32)
+            outside = ((boxes < -BOX_SLACK) | (boxes > hi + BOX_SLACK)).any(axis=1)
+            for name, bad in (("is empty or inverted", inverted), ("lies outside the image", outside)):
+                if bad.any():
+                    k = int(np.flatnonzero(bad)[0])
+                    raise LoadError(f"{rec.voc}: box {k} ({vb.labels[k]!r}, {boxes[k].tolist()}) {name} "
+                                    f"({w}x{h})", None, rec.source)
+            boxes = np.clip(boxes, 0, hi)
+        fields: dict[str, np.ndarray] = {}
+        for name, values in vb.fields.items():
+            if name in _INT_FIELDS:
+                fields[name] = _int_field(values)
+            elif name in _FLOAT_FIELDS:
+                fields[name] = _float_field(values)
+            else:
+                col = np.empty(len(values), object)
+                col[:] = values
+                fields[name] = col
+        return boxes, list(vb.labels), fields
+
+    # ----------------------------------------------------------------- augmenting
+    def get(self, index: int, epoch: int | None = None) -> Any:
+        """Item ``index`` of ``epoch`` (default: :attr:`epoch`); see the module docstring."""
+        n = len(self.records)
+        if index < 0:
+            index += n
+        if not 0 <= index < n:
+            raise IndexError(f"index {index} out of range for a dataset of {n} samples")
+        epoch = self.epoch if epoch is None else operator.index(epoch)
+        if epoch < 0:
+            raise ValueError(f"epoch must be >= 0, got {epoch}")
+        policy = self.drop_policy
+        move = policy == "resample"
+        last = ""
+        for k in range(self.max_attempts):
+            j = (index + k * self._stride) % n if move else index
+            key = j + k * n
+            try:
+                sample = self.load(j)
+            except LoadError as exc:
+                if self.on_error == "raise":
+                    raise
+                log.warning("skipped (on_error='skip'): %s", exc)
+                last, move = str(exc), True
+                if policy == "none":
+                    return None
+                continue
+            out = self.pipeline.run(sample, index=key, epoch=epoch)
+            if out.sample is not None:
+                return self._finish(out.sample, j, epoch, True, out.params)
+            last = f"{self.records[j].source}: {out.dropped}"
+            if policy == "original":
+                return self._finish(sample, j, epoch, False, None)
+            if policy == "none":
+                return None
+        raise AllDroppedError(
+            f"item {index} of epoch {epoch}: all {self.max_attempts} attempts were dropped "
+            f"(drop_policy={policy!r}); last: {last}"
+        )
+
+    def _finish(self, sample: Sample, index: int, epoch: int, augmented: bool, params: Any) -> Any:
+        rec = self.records[index]
+        image = sample.image
+        if image.ndim == 2:
+            image = image[:, :, None]
+        out: dict[str, Any] = {"image": image, "boxes": sample.boxes}
+        ids = self._class_ids
+        if rec.voc is not None:
+            out["labels"] = list(sample.labels)
+            out.update(sample.fields)
+            if ids is not None:
+                out["label_ids"] = self._ids(sample.labels, rec)
+        else:
+            out["labels"] = list(rec.labels)
+            out["label"] = rec.labels[0] if rec.labels else None
+            if ids is not None:
+                out["label_ids"] = self._ids(rec.labels, rec)
+                out["label_id"] = int(out["label_ids"][0]) if rec.labels else -1
+        out["source"] = rec.source
+        out["index"] = index
+        out["epoch"] = epoch
+        out["augmented"] = augmented
+        if self.return_params:
+            out["params"] = params
+        return self.transform(out) if self.transform is not None else out
+
+    def _ids(self, names: Iterable[Any], rec: Record) -> np.ndarray:
+        ids = self._class_ids
+        assert ids is not None
+        try:
+            return np.fromiter((ids[n] for n in names), np.int64)
+        except KeyError as exc:
+            raise LoadError(f"{rec.source}: label {exc.args[0]!r} is not in classes {self.classes}",
+                            None, rec.source) from None
+
+
+class ManifestDataset(AugmentedDataset):
+    """``ManifestDataset(manifest, pipeline=None, *, usage=None, strict=True, seed=None, decode=None,
+    drop_policy="resample", max_attempts=10, on_error="raise", channels=3, classes=None,
+    transform=None, return_params=False, validate=True, other_shapes="drop")``
+
+    ``manifest``: a manifest path, a :class:`manifest.Manifest`, or manifest samples (relative
+    paths then resolve against the current folder). ``usage``: keep only samples of that usage
+    (``"train"``, case-insensitive; several allowed). ``strict``: a bad manifest line raises
+    (``False``: skipped and listed in ``problems``). ``pipeline``: a :class:`Pipeline`, its
+    config (dict / list / JSON text), a path to a JSON file, a list of operators, or ``None``
+    (no augmentation).
+    """
+
+    def __init__(self, manifest: Any, pipeline: Any = None, *, usage: Any = None, strict: bool = True,
+                 **kwargs: Any) -> None:
+        from manifest import Manifest, filter_samples, read_manifest
+
+        problems: list = []
+        if isinstance(manifest, (str, os.PathLike)):
+            m = read_manifest(manifest, strict=strict)
+            base = m.path
+            for err in m.errors:
+                problems.append({"source": str(manifest), "reason": str(err)})
+            samples: Iterable[Any] = m
+        elif isinstance(manifest, Manifest):
+            base, samples = manifest.path, manifest
+        else:
+            base, samples = None, manifest
+        if usage is not None:
+            samples = filter_samples(samples, usage=usage)
+        records = _records(samples, base, problems)
+        super().__init__(records, pipeline, problems=problems, **kwargs)
+
+
+class FolderDataset(AugmentedDataset):
+    """``FolderDataset(path, pipeline=None, *, layout="auto", **options)``: a folder in one of
+    ModelArts' import layouts (:func:`manifest.from_folder`): one sub-folder per label, image +
+    ``.txt`` labels, or image + PASCAL VOC ``.xml``. Options as :class:`ManifestDataset`."""
+
+    def __init__(self, path: str | os.PathLike, pipeline: Any = None, *, layout: str = "auto",
+                 **kwargs: Any) -> None:
+        from manifest import from_folder
+
+        m = from_folder(path, layout, check_images=False)
+        problems = [{"source": str(getattr(e, "path", "") or ""), "reason": str(e)} for e in m.errors]
+        records = _records(m, None, problems)
+        super().__init__(records, pipeline, problems=problems, **kwargs)
+
+
+class EpochSampler:
+    """A sampler yielding ``(epoch, index)`` pairs, so the epoch reaches persistent workers.
+
+    ``EpochSampler(source, *, shuffle=False, seed=None, epoch=0)``: ``source`` is a dataset (or
+    any sized object, or an int ``N``): indices ``0..N-1``, in a permutation drawn from
+    ``SeedSequence(seed, spawn_key=(epoch,))`` with ``shuffle=True`` (``seed=None``: one drawn
+    now, so every epoch still gets its own order). ``source`` may also be another sampler (e.g.
+    torch's ``DistributedSampler``): its indices are passed through and ``set_epoch`` is
+    forwarded to it. Pass it as the ``DataLoader``'s ``sampler=``; no torch needed here.
+    """
+
+    def __init__(self, source: Any, *, shuffle: bool = False, seed: int | None = None, epoch: int = 0) -> None:
+        self.sampler: Any = None
+        if isinstance(source, int):
+            self.n = source
+        elif isinstance(source, AugmentedDataset) or not hasattr(source, "__iter__") or hasattr(source, "__getitem__"):
+            self.n = len(source)
+        else:
+            self.sampler = source
+            self.n = len(source)
+        if shuffle and self.sampler is not None:
+            raise ConfigError("EpochSampler: shuffle=True with a sampler as source; let that sampler shuffle")
+        self.shuffle = shuffle
+        seed = check_seed(seed, "EpochSampler: seed")
+        self.seed = fresh_seed() % 2**63 if (shuffle and seed is None) else seed
+        self.epoch = operator.index(epoch)
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = operator.index(epoch)
+        if self.sampler is not None and hasattr(self.sampler, "set_epoch"):
+            self.sampler.set_epoch(epoch)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        e = self.epoch
+        if self.sampler is not None:
+            for i in self.sampler:
+                yield (e, int(i))
+            return
+        if self.shuffle:
+            gen = np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=(e,))))
+            order: Iterable[int] = gen.permutation(self.n).tolist()
+        else:
+            order = range(self.n)
+        for i in order:
+            yield (e, i)
