@@ -42,6 +42,7 @@ from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
+from .annotations import BOX_SLACK, AnnotationError, load_voc_boxes
 from .core.pipeline import Pipeline
 from .errors import AugmentError
 from .imageio import (
@@ -60,7 +61,6 @@ __all__ = ["RunSpec", "RunError", "Interrupted", "Item", "discover", "run", "LAY
 log = logging.getLogger(__name__)
 
 LAYOUTS = ("auto", "classification", "detection", "manifest")
-BOX_SLACK = 1.0  # px: input boxes overhanging the image by at most this are clipped, not refused
 STATE_DIR = ".augment"
 _FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".bmp": "BMP"}
 
@@ -236,61 +236,17 @@ class Unit:
         return f"{it.stem}{it.suffix}" if self.copy < 0 else f"{it.stem}_aug{self.copy}{it.suffix}"
 
 
-_ORIENT_TURNS = {5, 6, 7, 8}  # EXIF orientations that swap width and height
-
-
-def _orient_boxes(boxes: np.ndarray, orientation: int, w: int, h: int) -> np.ndarray:
-    """Boxes of the stored image (w x h) moved as the EXIF ``orientation`` moves its pixels."""
-    x1, y1, x2, y2 = boxes.T
-    if orientation == 2:
-        out = (w - x2, y1, w - x1, y2)
-    elif orientation == 3:
-        out = (w - x2, h - y2, w - x1, h - y1)
-    elif orientation == 4:
-        out = (x1, h - y2, x2, h - y1)
-    elif orientation == 5:  # transpose
-        out = (y1, x1, y2, x2)
-    elif orientation == 6:  # turned 90 degrees clockwise
-        out = (h - y2, x1, h - y1, x2)
-    elif orientation == 7:  # transverse
-        out = (h - y2, w - x2, h - y1, w - x1)
-    elif orientation == 8:  # turned 90 degrees counter-clockwise
-        out = (y1, w - x2, y2, w - x1)
-    else:
-        return boxes
-    return np.stack(out, axis=1).astype(np.float32)
-
-
 def _load(unit: Unit, spec: RunSpec) -> tuple[Sample, Any]:
     """Read and validate one item: the Sample to augment and its VOC annotation (or None)."""
-    from manifest import ManifestError, read_voc
-    from manifest.vocboxes import to_boxes
-
     it = unit.item
     image, info = read_image(it.image, max_pixels=spec.max_pixels)
-    h, w = image.shape[:2]
     if it.kind != "detection":
         return Sample(image, meta={"source": it.source, "labels": it.labels}), None
     try:
-        ann = read_voc(it.voc)
-        vb = to_boxes(ann, spec.other_shapes)
-    except (ManifestError, OSError) as exc:
-        raise _Skip(f"bad annotation: {exc}") from None
-    boxes = vb.boxes
-    vw, vh = ann.width, ann.height
-    if info.exif_orientation in _ORIENT_TURNS and vw is not None and (int(vw), int(vh)) == (h, w):
-        boxes = _orient_boxes(boxes, info.exif_orientation, w=h, h=w)  # annotated on the stored image
-    elif spec.validate and vw is not None and vh is not None and (int(vw), int(vh)) != (w, h):
-        raise _Skip(f"VOC size {int(vw)}x{int(vh)} does not match the image {w}x{h}")
-    if spec.validate and len(boxes):
-        inverted = (boxes[:, 0] >= boxes[:, 2]) | (boxes[:, 1] >= boxes[:, 3]) | ~np.isfinite(boxes).all(axis=1)
-        hi = np.array([w, h, w, h], np.float32)
-        outside = ((boxes < -BOX_SLACK) | (boxes > hi + BOX_SLACK)).any(axis=1)
-        for name, bad in (("is empty or inverted", inverted), ("lies outside the image", outside)):
-            if bad.any():
-                k = int(np.flatnonzero(bad)[0])
-                raise _Skip(f"box {k} ({vb.labels[k]!r}, {boxes[k].tolist()}) {name} ({w}x{h})")
-        boxes = np.clip(boxes, 0, hi)
+        boxes, vb, ann = load_voc_boxes(it.voc, image.shape[0], image.shape[1], info.exif_orientation,
+                                        validate=spec.validate, other_shapes=spec.other_shapes)
+    except AnnotationError as exc:
+        raise _Skip(str(exc)) from None
     fields = {"_object": np.arange(len(boxes))}
     return Sample(image, boxes, vb.labels, fields, meta={"source": it.source}), ann
 

@@ -77,7 +77,7 @@ image ``(i + k * stride) % N`` (``drop_policy="none"``: ``None``).
 **Files.** Detection samples read their PASCAL VOC file through the ``manifest`` package (relative
 ``annotation-loc`` resolved against the manifest's folder); the EXIF orientation is applied and,
 when the VOC size matches the stored (unrotated) image, the boxes are turned with it (as the batch
-job does). Boxes overhanging the image by at most ``augment.batch.BOX_SLACK`` px are clipped.
+job does). Boxes overhanging the image by at most ``augment.annotations.BOX_SLACK`` px are clipped.
 Samples that cannot be used at all (remote ``obs://`` sources, no annotation, several VOC files)
 are left out when the dataset is built, logged, and listed in ``ds.problems``.
 
@@ -384,33 +384,13 @@ class AugmentedDataset:
     def _voc(self, rec: Record, h: int, w: int, orientation: int) -> tuple[np.ndarray, list, dict]:
         """The VOC boxes of ``rec`` for an image of ``h x w`` shown with EXIF ``orientation``
         (the rules of :func:`augment.batch._load`)."""
-        from manifest import ManifestError, read_voc
-        from manifest.vocboxes import to_boxes
-
-        from .batch import _ORIENT_TURNS, BOX_SLACK, _orient_boxes
+        from .annotations import AnnotationError, load_voc_boxes
 
         try:
-            ann = read_voc(rec.voc)
-            vb = to_boxes(ann, self.other_shapes)
-        except (ManifestError, OSError) as exc:
-            raise LoadError(f"{rec.voc}: bad annotation: {exc}", None, rec.source) from None
-        boxes = vb.boxes
-        vw, vh = ann.width, ann.height
-        if orientation in _ORIENT_TURNS and vw is not None and vh is not None and (int(vw), int(vh)) == (h, w):
-            boxes = _orient_boxes(boxes, orientation, w=h, h=w)  # annotated on the stored image
-        elif self.validate and vw is not None and vh is not None and (int(vw), int(vh)) != (w, h):
-            raise LoadError(f"{rec.voc}: VOC size {int(vw)}x{int(vh)} does not match the image {w}x{h} "
-                            f"({rec.image})", None, rec.source)
-        if self.validate and len(boxes):
-            inverted = (boxes[:, 0] >= boxes[:, 2]) | (boxes[:, 1] >= boxes[:, 3]) | ~np.isfinite(boxes).all(axis=1)
-            hi = np.array([w, h, w, h], np.float32)
-            outside = ((boxes < -BOX_SLACK) | (boxes > hi + BOX_SLACK)).any(axis=1)
-            for name, bad in (("is empty or inverted", inverted), ("lies outside the image", outside)):
-                if bad.any():
-                    k = int(np.flatnonzero(bad)[0])
-                    raise LoadError(f"{rec.voc}: box {k} ({vb.labels[k]!r}, {boxes[k].tolist()}) {name} "
-                                    f"({w}x{h})", None, rec.source)
-            boxes = np.clip(boxes, 0, hi)
+            boxes, vb, _ = load_voc_boxes(rec.voc, h, w, orientation, validate=self.validate,
+                                          other_shapes=self.other_shapes)
+        except AnnotationError as exc:
+            raise LoadError(f"{rec.voc}: {exc}", None, rec.source) from None
         fields: dict[str, np.ndarray] = {}
         for name, values in vb.fields.items():
             if name in _INT_FIELDS:

@@ -1,0 +1,86 @@
+"""Reading an image's PASCAL VOC boxes the way the batch job and the datasets both need them.
+
+One set of rules, used by :mod:`augment.batch` and :mod:`augment.data`:
+
+* the boxes come from ``manifest.vocboxes.to_boxes`` (continuous 0-based xyxy, per-box fields);
+* EXIF orientation: the image arrives turned upright (``augment.imageio``); when the VOC
+  ``<size>`` matches the *stored* image instead (width and height swapped), the boxes were drawn
+  on the stored image and are turned with it;
+* validation (ModelArts' ``do_validation``): a VOC size that does not match the image, a box that
+  is empty, inverted or not finite, or one more than :data:`BOX_SLACK` pixels outside the image
+  raises :class:`AnnotationError`; boxes overhanging by less are clipped.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from .errors import AugmentError
+
+__all__ = ["AnnotationError", "BOX_SLACK", "ORIENT_TURNS", "orient_boxes", "load_voc_boxes"]
+
+BOX_SLACK = 1.0  # px: input boxes overhanging the image by at most this are clipped, not refused
+ORIENT_TURNS = frozenset({5, 6, 7, 8})  # EXIF orientations that swap width and height
+
+
+class AnnotationError(AugmentError, ValueError):
+    """A VOC annotation that cannot be used with its image (the message says why)."""
+
+
+def orient_boxes(boxes: np.ndarray, orientation: int, w: int, h: int) -> np.ndarray:
+    """Boxes of the stored image (``w`` x ``h``) moved as EXIF ``orientation`` moves its pixels."""
+    x1, y1, x2, y2 = boxes.T
+    if orientation == 2:
+        out = (w - x2, y1, w - x1, y2)
+    elif orientation == 3:
+        out = (w - x2, h - y2, w - x1, h - y1)
+    elif orientation == 4:
+        out = (x1, h - y2, x2, h - y1)
+    elif orientation == 5:  # transpose
+        out = (y1, x1, y2, x2)
+    elif orientation == 6:  # turned 90 degrees clockwise
+        out = (h - y2, x1, h - y1, x2)
+    elif orientation == 7:  # transverse
+        out = (h - y2, w - x2, h - y1, w - x1)
+    elif orientation == 8:  # turned 90 degrees counter-clockwise
+        out = (y1, w - x2, y2, w - x1)
+    else:
+        return boxes
+    return np.stack(out, axis=1).astype(np.float32)
+
+
+def load_voc_boxes(voc: str | os.PathLike, h: int, w: int, orientation: int = 1, *, validate: bool = True,
+                   other_shapes: str = "drop") -> tuple[np.ndarray, Any, Any]:
+    """``(boxes, VocBoxes, VocAnnotation)`` for the VOC file of an upright ``h`` x ``w`` image.
+
+    ``boxes`` are the (possibly turned and clipped) ``(N, 4)`` float32 boxes; ``VocBoxes`` carries
+    the labels, per-box fields and object indices in the same order.
+    """
+    from manifest import ManifestError, read_voc
+    from manifest.vocboxes import to_boxes
+
+    try:
+        ann = read_voc(voc)
+        vb = to_boxes(ann, other_shapes)
+    except (ManifestError, OSError) as exc:
+        raise AnnotationError(f"bad annotation: {exc}") from None
+    boxes = vb.boxes
+    vw, vh = ann.width, ann.height
+    known = vw is not None and vh is not None
+    if orientation in ORIENT_TURNS and known and (int(vw), int(vh)) == (h, w):
+        boxes = orient_boxes(boxes, orientation, w=h, h=w)  # annotated on the stored image
+    elif validate and known and (int(vw), int(vh)) != (w, h):
+        raise AnnotationError(f"VOC size {int(vw)}x{int(vh)} does not match the image {w}x{h}")
+    if validate and len(boxes):
+        inverted = (boxes[:, 0] >= boxes[:, 2]) | (boxes[:, 1] >= boxes[:, 3]) | ~np.isfinite(boxes).all(axis=1)
+        hi = np.array([w, h, w, h], np.float32)
+        outside = ((boxes < -BOX_SLACK) | (boxes > hi + BOX_SLACK)).any(axis=1)
+        for name, bad in (("is empty or inverted", inverted), ("lies outside the image", outside)):
+            if bad.any():
+                k = int(np.flatnonzero(bad)[0])
+                raise AnnotationError(f"box {k} ({vb.labels[k]!r}, {boxes[k].tolist()}) {name} ({w}x{h})")
+        boxes = np.clip(boxes, 0, hi)
+    return boxes, vb, ann
