@@ -125,6 +125,9 @@ _SAMPLE_ATTR_OF = {key: attr for attr, key, _, _ in _SAMPLE_SPEC}
 _ANN_ATTR_OF = {key: attr for attr, key, _, _ in _ANN_SPEC}
 
 _HARD_WORDS = {"true": True, "false": False, "1": True, "0": False}
+# raw hard values seen in files -> their meaning (the common spellings; others take the slow path)
+_HARD_OF = {"true": True, "false": False, "True": True, "False": False, True: True, False: False,
+            "1": True, "0": False, "TRUE": True, "FALSE": False}
 _ORDER_CACHE: dict[tuple, tuple] = {}
 
 
@@ -632,8 +635,10 @@ def _to_dict(obj: Any, out_spec, attr_of: dict) -> dict[str, Any]:
             continue
         if kind == _STR and (raw is None or attr not in raw):
             out[key] = v
-        elif kind == _ANN and raw is None:
+        elif kind == _ANN and (v or raw is None or attr not in raw):
             out[key] = [_to_dict(a, _ANN_OUT, _ANN_ATTR_OF) for a in v]
+        elif kind == _HARD and raw is not None and attr in raw and _HARD_OF.get(raw[attr]) is v:
+            out[key] = raw[attr]
         else:
             out[key] = _out_value(obj, attr, kind, raw, v)
     if not covered.issuperset(d):
