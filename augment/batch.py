@@ -241,14 +241,14 @@ def _load(unit: Unit, spec: RunSpec) -> tuple[Sample, Any]:
     it = unit.item
     image, info = read_image(it.image, max_pixels=spec.max_pixels)
     if it.kind != "detection":
-        return Sample(image, meta={"source": it.source, "labels": it.labels}), None
+        return Sample(image, meta={"source": it.source, "labels": it.labels, "info": info}), None
     try:
         boxes, vb, ann = load_voc_boxes(it.voc, image.shape[0], image.shape[1], info.exif_orientation,
                                         validate=spec.validate, other_shapes=spec.other_shapes)
     except AnnotationError as exc:
         raise _Skip(str(exc)) from None
     fields = {"_object": np.arange(len(boxes))}
-    return Sample(image, boxes, vb.labels, fields, meta={"source": it.source}), ann
+    return Sample(image, boxes, vb.labels, fields, meta={"source": it.source, "info": info}), ann
 
 
 class _Skip(Exception):
@@ -284,7 +284,7 @@ def _process(unit: Unit) -> dict:
             return {**rec, "status": "dropped", "reason": result.dropped}
         out = result.sample
         fmt = _FORMATS.get(it.suffix.lower(), "PNG")
-        data = encode_image(out.image, fmt, quality=spec.quality)
+        data = encode_image(out.image, fmt, quality=spec.quality, subsampling=sample.meta["info"].subsampling)
         files = [unit.name]
         xml = None
         if ann is not None:
@@ -296,9 +296,9 @@ def _process(unit: Unit) -> dict:
                              filename=unit.name, other_shapes=spec.other_shapes)
             xml = new.to_bytes()
             files.append(Path(unit.name).stem + ".xml")
-        atomic_write_bytes(out_dir / files[0], data)
+        atomic_write_bytes(out_dir / files[0], data, make_parents=False)
         if xml is not None:
-            atomic_write_bytes(out_dir / files[1], xml)
+            atomic_write_bytes(out_dir / files[1], xml, make_parents=False)
         return {**rec, "status": "written", "files": files, "boxes": len(out.boxes)}
     except _Skip as exc:
         return {**rec, "status": "failed", "reason": str(exc)}
@@ -433,7 +433,10 @@ def _execute(todo: list[Unit], spec: RunSpec, workers: int, sink) -> None:
         finally:
             cv2.setNumThreads(threads)
         return
-    ctx = mp.get_context("spawn")
+    # a fork server that has imported the job once: workers start in milliseconds, and never
+    # inherit the parent's threads (forking a process whose OpenCV pool has run can hang)
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["augment.batch"])
     chunk = max(1, min(8, len(todo) // (workers * 8)))
     with ctx.Pool(workers, initializer=_init_worker, initargs=(spec,)) as pool:
         try:

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,12 +73,31 @@ class ImageWriteError(AugmentError, OSError):
 
 @dataclass(frozen=True)
 class ImageInfo:
-    """What was read: the file's format and mode, and the EXIF orientation that was applied."""
+    """What was read: the file's format and mode, the EXIF orientation that was applied, and
+    (JPEG) the chroma subsampling, so that a re-encoded copy can keep it."""
 
     format: str | None
     mode: str
     exif_orientation: int  # 1 = as stored
     bit_depth: int
+    subsampling: int | None = None  # Pillow's code: 0 = 4:4:4, 1 = 4:2:2, 2 = 4:2:0
+
+
+_CV_RGB = getattr(cv2, "IMREAD_COLOR_RGB", None)
+
+
+def _jpeg_complete(data: bytes) -> bool:
+    """True when the JPEG ends with its EOI marker (so OpenCV will not silently fill a cut file)."""
+    return data.rstrip(b"\x00")[-2:] == b"\xff\xd9"
+
+
+def _decode_rgb_jpeg(data: bytes) -> np.ndarray | None:
+    """OpenCV's decoder for a plain RGB JPEG (the same libjpeg-turbo output as Pillow, measured
+    bit-identical, without Pillow's extra copy); None when it cannot be used."""
+    if _CV_RGB is None:
+        return None
+    arr = cv2.imdecode(np.frombuffer(data, np.uint8), _CV_RGB | cv2.IMREAD_IGNORE_ORIENTATION)
+    return arr
 
 
 _MAGIC = ((b"\xff\xd8\xff", "JPEG"), (b"\x89PNG\r\n\x1a\n", "PNG"), (b"BM", "BMP"), (b"GIF8", "GIF"),
@@ -127,7 +145,19 @@ def decode_image(data: bytes, *, name: str = "<bytes>", max_pixels: int | None =
             fmt = im.format
             orientation = int(im.getexif().get(0x0112, 1) or 1)
             depth = _png_bit_depth(data) if fmt == "PNG" else 8
-            if fmt == "PNG" and depth == 16 and im.mode not in ("I", "I;16", "I;16B", "I;16L"):
+            sampling = None
+            fast = None
+            if fmt == "JPEG":
+                from PIL import JpegImagePlugin
+
+                sampling = JpegImagePlugin.get_sampling(im)
+                sampling = sampling if sampling in (0, 1, 2) else None
+                if im.mode == "RGB" and _jpeg_complete(data):
+                    fast = _decode_rgb_jpeg(data)
+            if fast is not None:
+                mode = "RGB"
+                arr = _orient(fast, orientation)
+            elif fmt == "PNG" and depth == 16 and im.mode not in ("I", "I;16", "I;16B", "I;16L"):
                 arr = _decode_png16_colour(data, name)
                 mode = "RGBA;16" if arr.shape[2] == 4 else "RGB;16"
             else:
@@ -146,7 +176,7 @@ def decode_image(data: bytes, *, name: str = "<bytes>", max_pixels: int | None =
         raise ImageReadError(f"{name}: {kind}: {exc}") from None
     if orientation != 1 and depth == 16 and arr.ndim == 3 and mode.endswith(";16"):
         arr = _orient(arr, orientation)
-    return np.ascontiguousarray(arr), ImageInfo(fmt, mode, orientation, depth)
+    return np.ascontiguousarray(arr), ImageInfo(fmt, mode, orientation, depth, sampling)
 
 
 def _to_array(im: Image.Image, name: str) -> np.ndarray:
@@ -202,8 +232,10 @@ def _orient(arr: np.ndarray, orientation: int) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- writing
-def encode_image(image: np.ndarray, fmt: str, *, quality: int = 95) -> bytes:
-    """Encode an RGB(A)/gray array as ``fmt`` ("JPEG", "PNG", "BMP", ...)."""
+def encode_image(image: np.ndarray, fmt: str, *, quality: int = 95, subsampling: int | None = None) -> bytes:
+    """Encode an RGB(A)/gray array as ``fmt`` ("JPEG", "PNG", "BMP", ...). JPEG ``subsampling``:
+    0 = 4:4:4, 1 = 4:2:2, 2 = 4:2:0; None = 4:2:0 (Pillow's default; pass the input's, from
+    :class:`ImageInfo`, to keep it)."""
     fmt = fmt.upper()
     if fmt == "JPG":
         fmt = "JPEG"
@@ -226,21 +258,29 @@ def encode_image(image: np.ndarray, fmt: str, *, quality: int = 95) -> bytes:
     out = io.BytesIO()
     params: dict[str, Any] = {}
     if fmt == "JPEG":
-        params = {"quality": int(quality), "subsampling": 0 if quality >= 90 else 2}
+        params = {"quality": int(quality), "subsampling": 2 if subsampling is None else int(subsampling)}
     elif fmt == "PNG":
         params = {"compress_level": 6}
     im.save(out, format=fmt, **params)
     return out.getvalue()
 
 
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and an atomic rename."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, make_parents: bool = True) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder (``.NAME.PID.part``)
+    and an atomic rename, so a reader never sees a half-written file."""
+    target = os.fspath(path)
+    folder, name = os.path.split(target)
+    if make_parents and folder:
+        os.makedirs(folder, exist_ok=True)
+    tmp = os.path.join(folder, f".{name}.{os.getpid()}.part")
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
         os.replace(tmp, target)
     except BaseException:
         try:
@@ -250,14 +290,15 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         raise
 
 
-def write_image(path: str | os.PathLike, image: np.ndarray, *, quality: int = 95, fmt: str | None = None) -> None:
+def write_image(path: str | os.PathLike, image: np.ndarray, *, quality: int = 95, fmt: str | None = None,
+                subsampling: int | None = None) -> None:
     """Encode ``image`` in the format of ``path``'s suffix (or ``fmt``) and write it atomically."""
     suffix = Path(path).suffix.lower()
     fmt = fmt or _FORMATS.get(suffix)
     if fmt is None:
         raise ImageWriteError(f"{path}: unknown image format for suffix {suffix!r}")
     try:
-        data = encode_image(image, fmt, quality=quality)
+        data = encode_image(image, fmt, quality=quality, subsampling=subsampling)
     except ImageWriteError as exc:
         raise ImageWriteError(f"{path}: {exc}") from None
     atomic_write_bytes(path, data)

@@ -301,3 +301,15 @@ def test_relative_input_and_output_paths(tmp_path, ops_file, monkeypatch):
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["counts"]["inputs"] == 3 and summary["counts"]["written"] == 3
     assert [e["source"] for e in summary["inputs"]] == ["im0.jpg", "im1.jpg", "im2.jpg"]
+
+
+@pytest.mark.parametrize("sampling", [0, 2])
+def test_jpeg_chroma_subsampling_is_kept(tmp_path, sampling):
+    from PIL import JpegImagePlugin
+
+    src = tmp_path / "in" / "lbl"
+    src.mkdir(parents=True)
+    Image.fromarray(make_image(32, 48)).save(src / "a.jpg", quality=95, subsampling=sampling)
+    assert _run(str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--op", "Flip", "--seed", "0") == 0
+    out = Image.open(tmp_path / "out" / "Data" / "a_aug0.jpg")
+    assert JpegImagePlugin.get_sampling(out) == sampling

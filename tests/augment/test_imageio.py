@@ -14,6 +14,7 @@ from augment.imageio import (
     ImageTooLargeError,
     ImageWriteError,
     decode_image,
+    encode_image,
     read_image,
     write_image,
 )
@@ -36,7 +37,7 @@ def test_rgb_png_round_trip(tmp_path):
 
 
 def test_jpeg_quality_is_high(tmp_path):
-    write_image(tmp_path / "a.jpg", RGB, quality=97)
+    write_image(tmp_path / "a.jpg", RGB, quality=97, subsampling=0)  # 4:4:4, as a 4:4:4 input keeps
     arr, info = read_image(tmp_path / "a.jpg")
     assert arr.shape == RGB.shape and info.format == "JPEG"
     assert np.abs(arr.astype(int) - RGB).mean() < 3
@@ -131,3 +132,31 @@ def test_write_is_atomic_and_leaves_no_temporary(tmp_path):
     assert sorted(p.name for p in (tmp_path / "sub").iterdir()) == ["a.png"]
     with pytest.raises(ImageWriteError, match="unknown image format"):
         write_image(tmp_path / "c.xyz", RGB)
+
+
+@pytest.mark.parametrize("orientation", [1, 3, 6, 8])
+@pytest.mark.parametrize("sampling", [0, 2])
+def test_jpeg_fast_path_equals_pillow(orientation, sampling):
+    import augment.imageio as io_mod
+
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    data = _save(Image.fromarray(make_image(40, 56)), "JPEG", quality=92, subsampling=sampling, exif=exif)
+    fast, info = decode_image(data)
+    assert info.subsampling == sampling and info.exif_orientation == orientation
+    im = Image.open(io.BytesIO(data))
+    im.load()
+    from PIL import ImageOps
+
+    ref = np.asarray(ImageOps.exif_transpose(im))
+    np.testing.assert_array_equal(fast, ref)
+    assert io_mod._decode_rgb_jpeg(data) is not None  # the fast path was available
+
+
+def test_subsampling_is_kept_on_encode():
+    from PIL import JpegImagePlugin
+
+    for sampling in (0, 1, 2):
+        data = encode_image(RGB, "JPEG", quality=95, subsampling=sampling)
+        assert JpegImagePlugin.get_sampling(Image.open(io.BytesIO(data))) == sampling
+    assert JpegImagePlugin.get_sampling(Image.open(io.BytesIO(encode_image(RGB, "JPEG")))) == 2
