@@ -28,3 +28,16 @@ def test_stringzilla_lut_equals_opencv(channels, view):
         assert out.shape == img.shape and out.dtype == np.uint8
         np.testing.assert_array_equal(apply_lut(img, t), ref)
     np.testing.assert_array_equal(img, before)  # the input is not modified
+
+
+@pytest.mark.parametrize("channels", [3, 4])
+def test_per_channel_tables_equal_the_opencv_route(channels, monkeypatch):
+    import augment.kernels.color as C
+
+    img = make_image(c=channels)
+    table = TABLES[1]
+    fast_y = C.brightness_ycrcb(img, table)
+    fast_hs = C.multiply_hue_saturation(img, 1.3, 0.7)
+    monkeypatch.setattr(C, "_translate", None)  # the cv2.LUT fallback
+    np.testing.assert_array_equal(fast_y, C.brightness_ycrcb(img, table))
+    np.testing.assert_array_equal(fast_hs, C.multiply_hue_saturation(img, 1.3, 0.7))
