@@ -73,25 +73,28 @@ class CutOut(Operator):
         h, w = meta.height, meta.width
         if count == 0:
             return CutOutParams((), ())
-        centre = rng.random((count, 2))
-        sizes = np.full((count, 2), self.size_min) if self.size_min == self.size_max else \
-            rng.uniform(self.size_min, self.size_max, (count, 2))
+        # scalars in plain Python: the draws are the same as with arrays, without their overhead
+        centre = rng.random((count, 2)).tolist()
+        if self.size_min == self.size_max:
+            sizes = [[self.size_min, self.size_min]] * count
+        else:
+            sizes = rng.uniform(self.size_min, self.size_max, (count, 2)).tolist()
         colour = 3 if meta.channels == 4 else max(meta.channels, 1)
         nval = colour if self.fill_per_channel else 1
         if self.cval_min == self.cval_max:
-            fills = np.full((count, nval), self.cval_min)
+            fills = [self.cval_min] * (count * nval)
         else:
-            fills = rng.uniform(self.cval_min, self.cval_max, (count, nval))
+            fills = rng.uniform(self.cval_min, self.cval_max, count * nval).tolist()
         holes = []
         for i in range(count):
-            hh = sizes[i, 0] * h
-            hw = hh if self.squared else sizes[i, 1] * w
-            cx, cy = centre[i, 0] * w, centre[i, 1] * h
-            x1, x2 = int(min(max(int(cx - hw / 2), 0), w)), int(min(max(int(cx + hw / 2), 0), w))
-            y1, y2 = int(min(max(int(cy - hh / 2), 0), h)), int(min(max(int(cy + hh / 2), 0), h))
+            hh = sizes[i][0] * h
+            hw = hh if self.squared else sizes[i][1] * w
+            cx, cy = centre[i][0] * w, centre[i][1] * h
+            x1, x2 = min(max(int(cx - hw / 2), 0), w), min(max(int(cx + hw / 2), 0), w)
+            y1, y2 = min(max(int(cy - hh / 2), 0), h), min(max(int(cy + hh / 2), 0), h)
             holes.append((x1, y1, x2, y2))
         seed = draw_seed(rng) if self.fill_mode == "gaussian" else 0
-        return CutOutParams(tuple(holes), tuple(float(v) for v in fills.ravel()), seed)
+        return CutOutParams(tuple(holes), tuple(float(v) for v in fills), seed)
 
     def apply_image(self, image: np.ndarray, params: CutOutParams) -> np.ndarray:
         out = image.copy()
@@ -106,9 +109,13 @@ class CutOut(Operator):
             if gen is not None:
                 shape = (y2 - y1, x2 - x1, colour if self.fill_per_channel else 1)
                 vals = np.clip(gen.normal(0.5, 1 / 6, size=shape), 0.0, 1.0) * full
+                if image.dtype != np.float32:
+                    vals = np.round(vals)
+                view[y1:y2, x1:x2, :colour] = vals.astype(image.dtype)
             else:
-                vals = np.asarray(params.fills[i * nval:(i + 1) * nval]) * (full / 255.0)
-            if image.dtype != np.float32:
-                vals = np.round(vals)
-            view[y1:y2, x1:x2, :colour] = np.asarray(vals).astype(image.dtype)
+                scale = full / 255.0
+                vals = [v * scale for v in params.fills[i * nval:(i + 1) * nval]]
+                if image.dtype != np.float32:
+                    vals = [round(v) for v in vals]  # half to even, as np.round
+                view[y1:y2, x1:x2, :colour] = vals[0] if nval == 1 else vals
         return out
