@@ -27,11 +27,10 @@ from .dataset import Manifest
 from .errors import ManifestLineError
 from .model import Sample, _FieldError, sample_from_dict
 
-__all__ = ["iter_manifest", "read_manifest", "write_manifest", "ManifestReader", "PathOrFile"]
+__all__ = ["iter_manifest", "read_manifest", "write_manifest", "ManifestReader"]
 
 log = logging.getLogger(__name__)
 
-PathOrFile = "str | os.PathLike[str] | IO[bytes] | IO[str]"
 _loads = json.loads
 _JSONDecodeError = json.JSONDecodeError
 _SCAN = json.JSONDecoder().scan_once
