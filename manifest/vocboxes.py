@@ -159,17 +159,26 @@ def with_boxes(
     filename: str | None = None,
     other_shapes: str = "drop",
     decimals: int | None = 0,
+    image_shape: Sequence[int] | None = None,
 ) -> VocAnnotation:
     """The annotation of an augmented image.
 
     ``boxes``: ``(N, 4)`` xyxy continuous boxes, one per box of :func:`to_boxes` (same
     ``other_shapes``), or already filtered: one per kept box. ``keep``: a bool mask over the
     ``N`` boxes or an array of their indices (``None``: all). ``size``: ``(width, height)``
-    or ``(width, height, depth)`` of the new image (``None``: unchanged). ``filename``: the
+    or ``(width, height, depth)`` of the new image (``None``: unchanged); or give
+    ``image_shape=image.shape`` (numpy order ``(H, W[, C])``) instead. ``filename``: the
     new image's file name. ``decimals``: how new coordinates are written (0: integers;
     ``None``: shortest float text). The input annotation is not modified.
     """
     _check_other(other_shapes)
+    if image_shape is not None:
+        if size is not None:
+            raise VocError("with_boxes: give size or image_shape, not both")
+        shp = tuple(int(v) for v in image_shape)
+        if len(shp) not in (2, 3):
+            raise VocError(f"with_boxes: image_shape must be (H, W) or (H, W, C), got {image_shape!r}")
+        size = (shp[1], shp[0], shp[2] if len(shp) == 3 else 1)
     base = to_boxes(ann, other_shapes)
     n = len(base.boxes)
     sel = _selection(keep, n)

@@ -142,3 +142,12 @@ def test_from_boxes():
     assert o.shape == BndBox(1, 1, 10, 6) and o.difficult == 1 and o.pose == "Unspecified"
     assert (ann.width, ann.height, ann.depth) == (100, 50, 3)
     assert read_voc(write_voc(ann)) == ann
+
+
+def test_size_from_a_numpy_image_shape():
+    ann = _ann()
+    out = ann.with_boxes(ann.boxes_array(), image_shape=(30, 40, 4))
+    assert (out.width, out.height, out.depth) == (40, 30, 4)
+    assert ann.with_boxes(ann.boxes_array(), image_shape=(30, 40)).depth == 1
+    with pytest.raises(VocError, match="not both"):
+        ann.with_boxes(ann.boxes_array(), size=(1, 1), image_shape=(1, 1))
