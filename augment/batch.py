@@ -151,7 +151,9 @@ def discover(input_path: str | os.PathLike, layout: str = "auto") -> tuple[str, 
         if not path.is_dir():
             raise RunError(f"{path}: a {layout} layout needs a folder")
         try:
-            m = from_folder(path, "auto" if kind == "auto-folder" else kind, check_images=False)
+            # images and VOC files are read (and their problems reported) when each unit is done
+            m = from_folder(path, "auto" if kind == "auto-folder" else kind, check_images=False,
+                            check_annotations=False)
         except ManifestError as exc:
             raise RunError(str(exc)) from None
         base = None

@@ -101,12 +101,15 @@ def from_folder(
     relative_to: str | os.PathLike | None = None,
     strict: bool = False,
     check_images: bool = True,
+    check_annotations: bool = True,
 ) -> Manifest:
     """Samples for a folder in one of ModelArts' import layouts (see the module docstring).
 
     ``source`` / ``annotation-loc`` are absolute paths, or ``./``-relative to ``relative_to``
     (the folder the manifest will be written to). ``usage`` is set on every sample when
-    given. Problems are in the returned manifest's ``errors``.
+    given. Problems are in the returned manifest's ``errors``. ``check_images`` /
+    ``check_annotations`` (default on) read each image header / VOC file to report unreadable ones
+    here; a caller that reads them anyway (the batch job) turns them off and reports them itself.
     """
     if layout not in LAYOUTS:
         raise LayoutError(f"unknown layout {layout!r}; expected one of {', '.join(LAYOUTS)}", path)
@@ -139,7 +142,7 @@ def from_folder(
             side = upper if upper.exists() else side
         src = _loc(img, rel)
         if layout == "detection":
-            s = _detection_sample(img, side, src, rel, problems)
+            s = _detection_sample(img, side, src, rel, problems, check_annotations)
         else:
             s = _classification_sample(root, img, side, src, problems)
         if s is not None:
@@ -149,15 +152,17 @@ def from_folder(
     return Manifest(samples, errors=problems.errors)
 
 
-def _detection_sample(img: Path, xml: Path, src: str, rel: Path | None, problems: _Collector) -> Sample | None:
+def _detection_sample(img: Path, xml: Path, src: str, rel: Path | None, problems: _Collector,
+                      check: bool = True) -> Sample | None:
     if not xml.exists():
         problems.add("image without annotation (no .xml beside it): kept as unlabeled", img)
         return Sample(source=src)
-    try:
-        read_voc(xml)
-    except ManifestError as exc:
-        problems.add(f"unreadable annotation: {exc}", xml)
-        return None
+    if check:
+        try:
+            read_voc(xml)
+        except ManifestError as exc:
+            problems.add(f"unreadable annotation: {exc}", xml)
+            return None
     return Sample.detection(src, _loc(xml, rel))
 
 

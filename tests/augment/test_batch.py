@@ -156,7 +156,7 @@ def test_bad_inputs_are_reported_not_lost(tmp_path, ops_file):
     assert by_source["lonely.jpg"]["reason"] == "image without annotation"
     assert "lies outside the image" in by_source["outside.jpg"]["reason"]
     assert "box 0" in by_source["inverted.jpg"]["reason"] and "inverted" in by_source["inverted.jpg"]["reason"]
-    assert "unreadable annotation" in by_source["badxml.jpg"]["reason"]
+    assert "bad annotation" in by_source["badxml.jpg"]["reason"] and "malformed XML" in by_source["badxml.jpg"]["reason"]
     assert [Path(o["source"]).name for o in summary["other_files"]] == ["orphan.xml"]
     assert "annotation without image" in summary["other_files"][0]["reason"]
     images = {p.name for p in src.glob("*.jpg")}

@@ -128,3 +128,15 @@ def test_remote_sources_are_reported(tmp_path):
     from manifest import Sample
     problems = to_folder([Sample.classification("obs://b/x.jpg", "cat")], tmp_path / "o")
     assert "remote source" in problems[0].reason
+
+
+def test_check_annotations_off_keeps_the_sample(tmp_path):
+    from manifest.layouts import from_folder
+
+    (tmp_path / "a.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"\0" * 16)
+    (tmp_path / "a.xml").write_text("<annotation><object>")
+    checked = from_folder(tmp_path, "detection", check_images=False)
+    assert len(checked) == 0 and "unreadable annotation" in str(checked.errors[0])
+    unchecked = from_folder(tmp_path, "detection", check_images=False, check_annotations=False)
+    assert len(unchecked) == 1 and not unchecked.errors
+    assert unchecked[0].annotation_locs[0].endswith("a.xml")
