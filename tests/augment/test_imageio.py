@@ -160,3 +160,16 @@ def test_subsampling_is_kept_on_encode():
         data = encode_image(RGB, "JPEG", quality=95, subsampling=sampling)
         assert JpegImagePlugin.get_sampling(Image.open(io.BytesIO(data))) == sampling
     assert JpegImagePlugin.get_sampling(Image.open(io.BytesIO(encode_image(RGB, "JPEG")))) == 2
+
+
+@pytest.mark.parametrize("channels", [None, 3])
+@pytest.mark.parametrize("sampling", [0, 1, 2])
+def test_opencv_jpeg_encoder_writes_pillows_bytes(channels, sampling):
+    import augment.imageio as io_mod
+
+    if io_mod._CV_SAMPLING is None:
+        pytest.skip("this OpenCV cannot set the JPEG sampling factor")
+    img = make_image(37, 53, channels)
+    out = io.BytesIO()
+    Image.fromarray(img).save(out, format="JPEG", quality=93, subsampling=sampling)
+    assert encode_image(img, "JPEG", quality=93, subsampling=sampling) == out.getvalue()
