@@ -80,11 +80,21 @@ _BUFFER = np.zeros(4, np.uint64)
 
 
 class _Shared(threading.local):
-    """One Generator per thread, lent to one LazyRng at a time."""
+    """One Generator per thread, lent to one LazyRng at a time, with a reusable state record."""
 
     def __init__(self) -> None:
         self.gen = np.random.Generator(np.random.Philox(0))
+        self.bit = self.gen.bit_generator
         self.owner: weakref.ref | None = None
+        self.counter = np.zeros(4, np.uint64)
+        self.state = {
+            "bit_generator": "Philox",
+            "state": {"counter": self.counter, "key": np.zeros(2, np.uint64)},
+            "buffer": _BUFFER,
+            "buffer_pos": 4,
+            "has_uint32": 0,
+            "uinteger": 0,
+        }
 
 
 _SHARED = _Shared()
@@ -101,6 +111,8 @@ class LazyRng:
     __slots__ = ("_seed", "_counter", "_saved", "_used", "__weakref__")
 
     def __init__(self, seed: int | None, epoch: int = 0, index: int = 0, stream: int = 0):
+        if not (0 <= epoch < _MAX and 0 <= index < _MAX and 0 <= stream < _MAX):
+            _counter(epoch, index, stream)  # raises, naming the coordinate out of range
         self._seed = seed
         self._counter = (epoch, index, stream)
         self._saved: dict | None = None
@@ -111,19 +123,17 @@ class LazyRng:
         shared = _SHARED
         owner = shared.owner() if shared.owner is not None else None
         if owner is not self:
+            bit = shared.bit
             if owner is not None:
-                owner._saved = shared.gen.bit_generator.state  # keep the displaced stream's position
+                owner._saved = bit.state  # keep the displaced stream's position
             if self._saved is not None:
-                shared.gen.bit_generator.state = self._saved
-            else:
-                shared.gen.bit_generator.state = {
-                    "bit_generator": "Philox",
-                    "state": {"counter": _counter(*self._counter), "key": _key(self._seed)},
-                    "buffer": _BUFFER,
-                    "buffer_pos": 4,
-                    "has_uint32": 0,
-                    "uinteger": 0,
-                }
+                bit.state = self._saved
+            else:  # the stream's start: fill the reusable record (the setter copies it)
+                epoch, index, stream = self._counter
+                c = shared.counter
+                c[0], c[1], c[2], c[3] = 0, stream, index, epoch
+                shared.state["state"]["key"] = _key(self._seed)
+                bit.state = shared.state
             shared.owner = weakref.ref(self)
             self._used = True
         return shared.gen
