@@ -24,7 +24,7 @@ import math
 import cv2
 import numpy as np
 
-__all__ = ["value_noise", "streaks", "rain", "snow", "fog", "clouds", "blend"]
+__all__ = ["value_noise", "streaks", "rain", "snow", "fog", "clouds", "blend", "blend_u8"]
 
 
 def _split(image: np.ndarray):
@@ -79,23 +79,39 @@ def _value_noise_small(gen: np.random.Generator, h: int, w: int, base: int, octa
 def blend(image: np.ndarray, alpha: np.ndarray, intensity: np.ndarray | float) -> np.ndarray:
     """``image * (1 - alpha) + intensity * alpha`` per pixel (alpha, intensity ``(H, W)``
     float32, alpha in [0, 1]), in uint8 arithmetic (within one level of the float result)."""
-    x, colour = _split(image)
-    a8 = np.clip(alpha * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    inv = 255 - a8
+    a8 = cv2.convertScaleAbs(alpha, alpha=255.0)  # saturating round of alpha * 255
     if np.isscalar(intensity):
-        top = cv2.multiply(a8, np.full_like(a8, int(np.clip(intensity, 0, 255))), scale=1 / 255.0)
+        top = cv2.convertScaleAbs(a8, alpha=float(np.clip(intensity, 0, 255)) / 255.0)
     else:
-        i8 = np.clip(intensity, 0, 255).astype(np.uint8)
-        top = cv2.multiply(a8, i8, scale=1 / 255.0)
-    src = x[..., :colour] if colour != x.shape[2] else x
+        top = cv2.multiply(a8, cv2.convertScaleAbs(intensity), scale=1 / 255.0)
+    return blend_u8(image, a8, top)
+
+
+def blend_u8(image: np.ndarray, a8: np.ndarray, top: np.ndarray) -> np.ndarray:
+    """``image * (255 - a8) / 255 + top`` with uint8 ``(H, W)`` maps (``top`` = intensity * a8 / 255),
+    saturating; colour channels only, alpha untouched. Written into one output buffer: fresh
+    full-size temporaries cost page faults that dominate these cheap passes."""
+    x, colour = _split(image)
+    h, w = x.shape[:2]
+    inv = cv2.bitwise_not(a8)  # 255 - a8
     if colour == 1:
-        bottom = cv2.multiply(src.reshape(src.shape[:2]), inv, scale=1 / 255.0)
-        out = cv2.add(bottom, top)
+        src = x[..., 0] if x.shape[2] > 1 else x.reshape(h, w)
+        out = cv2.multiply(src, inv, scale=1 / 255.0)
+        cv2.add(out, top, dst=out)
     else:
-        src = np.ascontiguousarray(src)
-        bottom = cv2.multiply(src, _to_channels(inv, colour), scale=1 / 255.0)
-        out = cv2.add(bottom, _to_channels(top, colour))
+        src = x if colour == x.shape[2] else np.ascontiguousarray(x[..., :colour])
+        out = cv2.multiply(src, cv2.cvtColor(inv, cv2.COLOR_GRAY2RGB), scale=1 / 255.0)
+        cv2.add(out, cv2.cvtColor(top, cv2.COLOR_GRAY2RGB), dst=out)
     return _finish(image, x, colour, out)
+
+
+def _maps_to_u8(alpha: np.ndarray, intensity: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Quarter-size float maps (alpha in [0, 1], intensity in levels) -> full-size uint8 ``a8`` and
+    ``top = intensity * a8 / 255``, computed small and resized once each."""
+    a8 = cv2.convertScaleAbs(alpha, alpha=255.0)
+    top = cv2.multiply(a8, cv2.convertScaleAbs(intensity), scale=1 / 255.0)
+    return (cv2.resize(a8, size, interpolation=cv2.INTER_LINEAR),
+            cv2.resize(top, size, interpolation=cv2.INTER_LINEAR))
 
 
 def _dots(gen: np.random.Generator, h: int, w: int, density: float) -> np.ndarray:
@@ -139,9 +155,9 @@ def rain(image: np.ndarray, gen: np.random.Generator, density: float, length: in
         dots += _dots(gen, h, w, density)
     if length > 1:
         dots = cv2.blur(dots, (1, length), borderType=cv2.BORDER_REFLECT_101)
-    acc = _shear(dots, angle)
-    alpha = np.clip(acc * np.float32(1.3 / 255.0), 0.0, 1.0)
-    return blend(image, alpha, float(colour_value))
+    a8 = cv2.convertScaleAbs(_shear(dots, angle), alpha=1.3)  # alpha * 255 = clip(1.3 * streak)
+    top = cv2.convertScaleAbs(a8, alpha=float(np.clip(colour_value, 0, 255)) / 255.0)
+    return blend_u8(image, a8, top)
 
 
 def snow(image: np.ndarray, gen: np.random.Generator, density: float, flake_size: float, speed: float,
@@ -178,24 +194,22 @@ def snow(image: np.ndarray, gen: np.random.Generator, density: float, flake_size
 
 
 def _cloud_maps(gen, h, w, intensity_mean, base, octaves, persistence, alpha_min, alpha_mul, sparsity, density):
-    """(alpha, intensity) maps, computed on the quarter-size noise and resized once each (the
-    maps are smooth, so mapping before the resize looks the same and costs a sixteenth)."""
+    """Full-size uint8 (a8, top) blend maps, computed on the quarter-size noise and resized once
+    each (the maps are smooth, so mapping before the resize looks the same and costs a sixteenth)."""
     detail = _value_noise_small(gen, h, w, 16, 3, 0.6)
     intensity = np.float32(intensity_mean) * (np.float32(1.0) + (np.float32(2.0) * detail - np.float32(1.0)) / np.float32(5.0))
     noise = _value_noise_small(gen, h, w, base, octaves, persistence)
     alpha = np.power(np.float32(alpha_min) + np.float32(alpha_mul) * noise, np.float32(sparsity))
     alpha = np.clip(alpha * np.float32(density), 0.0, 1.0)
-    size = (w, h)
-    return (cv2.resize(alpha, size, interpolation=cv2.INTER_LINEAR),
-            cv2.resize(intensity, size, interpolation=cv2.INTER_LINEAR))
+    return _maps_to_u8(alpha, intensity, (w, h))
 
 
 def fog(image: np.ndarray, gen: np.random.Generator, intensity_mean: float, density: float, alpha_min: float) -> np.ndarray:
     """Fog: a bright, nearly uniform haze (imgaug ``Fog``: alpha ``(alpha_min + 0.3 noise)**0.9 *
     density``, intensity around ``intensity_mean`` with +-20 % fine detail)."""
     h, w = image.shape[:2]
-    alpha, intensity = _cloud_maps(gen, h, w, intensity_mean, 2, 3, 0.35, alpha_min, 0.3, 0.9, density)
-    return blend(image, alpha, intensity)
+    a8, top = _cloud_maps(gen, h, w, intensity_mean, 2, 3, 0.35, alpha_min, 0.3, 0.9, density)
+    return blend_u8(image, a8, top)
 
 
 def clouds(image: np.ndarray, gen: np.random.Generator, intensity_mean: float, density: float,
@@ -206,8 +220,8 @@ def clouds(image: np.ndarray, gen: np.random.Generator, intensity_mean: float, d
     h, w = image.shape[:2]
     for i in range(layers):
         if i == 0:
-            alpha, intensity = _cloud_maps(gen, h, w, intensity_mean, 2, 4, 0.5, 0.0, coverage, 0.9, density * 1.4)
+            a8, top = _cloud_maps(gen, h, w, intensity_mean, 2, 4, 0.5, 0.0, coverage, 0.9, density * 1.4)
         else:
-            alpha, intensity = _cloud_maps(gen, h, w, intensity_mean, 6, 3, 0.6, 0.0, coverage, 1.2, density * 1.2)
-        out = blend(out, alpha, intensity)
+            a8, top = _cloud_maps(gen, h, w, intensity_mean, 6, 3, 0.6, 0.0, coverage, 1.2, density * 1.2)
+        out = blend_u8(out, a8, top)
     return out
