@@ -41,6 +41,8 @@ def check_seed(seed: Any, where: str = "seed") -> int | None:
     """``seed`` as a non-negative int (or None), else :class:`ConfigError`."""
     if seed is None:
         return None
+    if type(seed) is int and seed >= 0:  # the common case, without the ABC check
+        return seed
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise ConfigError(f"{where} must be a non-negative integer or None (got {seed!r})")
     return int(seed)
