@@ -24,7 +24,7 @@ import math
 import cv2
 import numpy as np
 
-__all__ = ["value_noise", "streaks", "rain", "snow", "fog", "clouds", "blend", "blend_u8"]
+__all__ = ["value_noise", "rain", "snow", "fog", "clouds", "blend_u8"]
 
 
 def _split(image: np.ndarray):
@@ -76,17 +76,6 @@ def _value_noise_small(gen: np.random.Generator, h: int, w: int, base: int, octa
     return (acc - lo) * np.float32(1.0 / max(hi - lo, 1e-6))
 
 
-def blend(image: np.ndarray, alpha: np.ndarray, intensity: np.ndarray | float) -> np.ndarray:
-    """``image * (1 - alpha) + intensity * alpha`` per pixel (alpha, intensity ``(H, W)``
-    float32, alpha in [0, 1]), in uint8 arithmetic (within one level of the float result)."""
-    a8 = cv2.convertScaleAbs(alpha, alpha=255.0)  # saturating round of alpha * 255
-    if np.isscalar(intensity):
-        top = cv2.convertScaleAbs(a8, alpha=float(np.clip(intensity, 0, 255)) / 255.0)
-    else:
-        top = cv2.multiply(a8, cv2.convertScaleAbs(intensity), scale=1 / 255.0)
-    return blend_u8(image, a8, top)
-
-
 def blend_u8(image: np.ndarray, a8: np.ndarray, top: np.ndarray) -> np.ndarray:
     """``image * (255 - a8) / 255 + top`` with uint8 ``(H, W)`` maps (``top`` = intensity * a8 / 255),
     saturating; colour channels only, alpha untouched. Written into one output buffer: fresh
@@ -133,15 +122,6 @@ def _shear(field: np.ndarray, angle: float) -> np.ndarray:
     m = np.float32([[1, -t, t * (h / 2.0)], [0, 1, 0]])  # dst(x, y) = src(x - t (y - h/2), y)
     return cv2.warpAffine(field, m, (w, h), flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP,
                           borderMode=cv2.BORDER_WRAP)
-
-
-def streaks(gen: np.random.Generator, h: int, w: int, density: float, length: int, angle: float) -> np.ndarray:
-    """float32 (h, w): the mean of a dot field along ``length``-pixel lines tilted by ``angle``
-    (imgaug's RainLayer: salt dots, motion blur)."""
-    field = _dots(gen, h, w, density).astype(np.float32)
-    if length > 1:
-        field = cv2.blur(field, (1, length), borderType=cv2.BORDER_REFLECT_101)
-    return _shear(field, angle)
 
 
 def rain(image: np.ndarray, gen: np.random.Generator, density: float, length: int, angle: float,
