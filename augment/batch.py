@@ -260,9 +260,35 @@ class _Skip(Exception):
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(spec: RunSpec) -> None:
+def tune_process() -> None:
+    """Settings for a process that does nothing but this job (the CLI's, and the workers).
+
+    glibc's allocator returns every freed block above its (adaptive) mmap threshold, and the top
+    of the heap above 128 KB, to the kernel; a job that allocates and frees a few image-sized
+    buffers per image then pays ~400 fresh page faults per 512x512 image, ~9 % of the job's CPU
+    (measured, benchmarks/RESULTS-batch.md). Fixed thresholds keep those buffers in the heap for
+    reuse: buffers up to 32 MB (a 3000x3000 RGB image) and up to 128 MB of free heap top. The
+    memory a worker holds is then its peak working set, which it reaches on the first images
+    anyway. No effect (and no error) where ``mallopt`` is not glibc's.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    mallopt(m_mmap_threshold, 32 << 20)
+    mallopt(m_trim_threshold, 128 << 20)
+
+
+def _init_worker(spec: RunSpec, tune: bool = True) -> None:
     import cv2
 
+    if tune:
+        tune_process()
     cv2.setNumThreads(1)
     _WORKER["spec"] = spec
     _WORKER["pipeline"] = Pipeline.from_config(spec.pipeline)
@@ -423,22 +449,30 @@ def _units(items: Sequence[Item], spec: RunSpec) -> list[Unit]:
     return out
 
 
-def _execute(todo: list[Unit], spec: RunSpec, workers: int, sink) -> None:
-    if workers <= 1:
-        import cv2
+def _execute(todo: list[Unit], spec: RunSpec, workers: int, sink, owns_process: bool) -> None:
+    import cv2
 
+    if workers <= 1:
         threads = cv2.getNumThreads()
-        _init_worker(spec)
+        _init_worker(spec, tune=owns_process)
         try:
             for u in todo:
                 sink(_process(u))
         finally:
             cv2.setNumThreads(threads)
         return
-    # a fork server that has imported the job once: workers start in milliseconds, and never
-    # inherit the parent's threads (forking a process whose OpenCV pool has run can hang)
-    ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["augment.batch"])
+    if owns_process and "fork" in mp.get_all_start_methods():
+        # a process made for this run (the CLI) that has not run any OpenCV work: with OpenCV's
+        # pool set to one thread before any parallel call there are no pool threads to inherit,
+        # and forked workers start in milliseconds with everything already imported
+        cv2.setNumThreads(1)
+        ctx = mp.get_context("fork")
+    else:
+        # someone else's process (the API): it may have run OpenCV's thread pool, and forking a
+        # process whose pool has run can hang the child. A fork server that has imported the
+        # job once is nearly as quick and inherits nothing.
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(["augment.batch"])
     chunk = max(1, min(8, len(todo) // (workers * 8)))
     with ctx.Pool(workers, initializer=_init_worker, initargs=(spec,)) as pool:
         try:
@@ -449,8 +483,13 @@ def _execute(todo: list[Unit], spec: RunSpec, workers: int, sink) -> None:
             raise
 
 
-def run(spec: RunSpec, *, workers: int = 1, progress: bool = True) -> dict:
-    """Run the job described by ``spec``; returns the summary (also written to summary.json)."""
+def run(spec: RunSpec, *, workers: int = 1, progress: bool = True, owns_process: bool = False) -> dict:
+    """Run the job described by ``spec``; returns the summary (also written to summary.json).
+
+    ``owns_process=True`` says the calling process exists only for this run and has not used
+    OpenCV yet (``augment run`` does this): the job may then tune its allocator
+    (:func:`tune_process`) and fork its workers directly instead of going through a fork server.
+    """
     if spec.copies < 0:
         raise RunError("copies must be >= 0")
     pipeline = Pipeline.from_config(spec.pipeline)
@@ -476,7 +515,7 @@ def run(spec: RunSpec, *, workers: int = 1, progress: bool = True) -> dict:
             bar.update()
 
         try:
-            _execute(todo, spec, workers, sink)
+            _execute(todo, spec, workers, sink, owns_process)
         except KeyboardInterrupt:
             bar.close()
             finished = sum(1 for u in units if u.key in done)

@@ -104,7 +104,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         other_shapes=args.other_shapes,
     )
     try:
-        summary = run(spec, workers=args.workers, progress=not args.quiet)
+        summary = run(spec, workers=args.workers, progress=not args.quiet, owns_process=args.owns_process)
     except Interrupted as exc:
         print(f"augment run: {exc}", file=sys.stderr)
         return 130
@@ -176,9 +176,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, owns_process: bool = False) -> int:
+    """Run the command line ``argv`` (default ``sys.argv[1:]``); returns the exit status.
+
+    ``owns_process``: this process exists only for the command (the ``augment`` executable,
+    ``python -m augment``), so ``augment run`` may tune it and fork its workers from it.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.owns_process = owns_process
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
@@ -193,5 +199,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def entry() -> int:
+    """The ``augment`` executable."""
+    return main(owns_process=True)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(entry())

@@ -378,7 +378,10 @@ def _load_bytes(src: Any, max_bytes: int) -> tuple[bytes, str | None]:
         name = os.fspath(src)
         try:
             with open(name, "rb") as f:
-                data = f.read(max_bytes + 1)
+                size = os.fstat(f.fileno()).st_size
+                # read(n) allocates n bytes up front: bound the read only when the size is unknown
+                # (0 for pipes) or over the limit; a file grown since fstat is caught below
+                data = f.read() if 0 < size <= max_bytes else f.read(max_bytes + 1)
         except OSError as exc:
             raise VocError(f"cannot open: {exc.strerror or exc}", name) from None
     elif hasattr(src, "read"):

@@ -188,6 +188,25 @@ def test_same_seed_same_bytes_at_one_and_two_workers(tmp_path, ops_file):
     assert (tmp_path / "w1" / "output.manifest").read_bytes() == (tmp_path / "w2" / "output.manifest").read_bytes()
 
 
+def test_command_line_process_forks_workers_with_the_same_bytes(tmp_path, ops_file):
+    """``python -m augment run`` owns its process: it tunes the allocator and forks its workers
+    (the in-process API uses a fork server). Same bytes as the in-process run at 1 worker."""
+    import subprocess
+    import sys
+
+    src = tmp_path / "in"
+    _write_detection(src, n=6)
+    assert _run(str(src), "-o", str(tmp_path / "w1"), "--ops", ops_file, "--copies", "2", "--workers", "1") == 0
+    for workers in ("1", "2"):
+        out = tmp_path / f"cli{workers}"
+        proc = subprocess.run([sys.executable, "-m", "augment", "run", str(src), "-o", str(out), "--ops", ops_file,
+                               "--copies", "2", "--workers", workers, "--quiet"],
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        assert _tree_digest(out / "Data") == _tree_digest(tmp_path / "w1" / "Data")
+        assert (out / "output.manifest").read_bytes() == (tmp_path / "w1" / "output.manifest").read_bytes()
+
+
 def test_interrupted_run_resumes_without_redoing(tmp_path, ops_file, monkeypatch):
     src = tmp_path / "in"
     _write_detection(src, n=5)
