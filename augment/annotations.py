@@ -20,7 +20,8 @@ import numpy as np
 
 from .errors import AugmentError
 
-__all__ = ["AnnotationError", "BOX_SLACK", "ORIENT_TURNS", "orient_boxes", "load_voc_boxes"]
+__all__ = ["AnnotationError", "BOX_SLACK", "ORIENT_TURNS", "orient_boxes", "load_voc_boxes", "read_voc_boxes",
+           "fit_voc_boxes"]
 
 BOX_SLACK = 1.0  # px: input boxes overhanging the image by at most this are clipped, not refused
 ORIENT_TURNS = frozenset({5, 6, 7, 8})  # EXIF orientations that swap width and height
@@ -57,16 +58,28 @@ def load_voc_boxes(voc: str | os.PathLike, h: int, w: int, orientation: int = 1,
     """``(boxes, VocBoxes, VocAnnotation)`` for the VOC file of an upright ``h`` x ``w`` image.
 
     ``boxes`` are the (possibly turned and clipped) ``(N, 4)`` float32 boxes; ``VocBoxes`` carries
-    the labels, per-box fields and object indices in the same order.
+    the labels, per-box fields and object indices in the same order. The same as
+    :func:`read_voc_boxes` then :func:`fit_voc_boxes`.
     """
+    vb, ann = read_voc_boxes(voc, other_shapes)
+    return fit_voc_boxes(vb, ann, h, w, orientation, validate=validate), vb, ann
+
+
+def read_voc_boxes(voc: str | os.PathLike, other_shapes: str = "drop") -> tuple[Any, Any]:
+    """``(VocBoxes, VocAnnotation)`` of a VOC file, before it is checked against its image."""
     from manifest import ManifestError, read_voc
     from manifest.vocboxes import to_boxes
 
     try:
         ann = read_voc(voc)
-        vb = to_boxes(ann, other_shapes)
+        return to_boxes(ann, other_shapes), ann
     except (ManifestError, OSError) as exc:
         raise AnnotationError(f"bad annotation: {exc}") from None
+
+
+def fit_voc_boxes(vb: Any, ann: Any, h: int, w: int, orientation: int = 1, *, validate: bool = True) -> np.ndarray:
+    """The boxes of :func:`read_voc_boxes` on the upright ``h`` x ``w`` image: turned with the
+    image when the VOC size is the stored image's, checked and clipped (see the module docstring)."""
     boxes = vb.boxes
     vw, vh = ann.width, ann.height
     known = vw is not None and vh is not None
@@ -83,4 +96,4 @@ def load_voc_boxes(voc: str | os.PathLike, h: int, w: int, orientation: int = 1,
                 k = int(np.flatnonzero(bad)[0])
                 raise AnnotationError(f"box {k} ({vb.labels[k]!r}, {boxes[k].tolist()}) {name} ({w}x{h})")
         boxes = np.clip(boxes, 0, hi)
-    return boxes, vb, ann
+    return boxes

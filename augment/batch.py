@@ -42,7 +42,7 @@ from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from .annotations import BOX_SLACK, AnnotationError, load_voc_boxes
+from .annotations import BOX_SLACK, AnnotationError, fit_voc_boxes, load_voc_boxes, read_voc_boxes
 from .core.pipeline import Pipeline
 from .errors import AugmentError
 from .imageio import (
@@ -294,46 +294,116 @@ def _init_worker(spec: RunSpec, tune: bool = True) -> None:
     _WORKER["pipeline"] = Pipeline.from_config(spec.pipeline)
 
 
-def _process(unit: Unit) -> dict:
-    """Do one unit (in a worker): returns its journal record."""
+class _Job:
+    """One unit on its way through :func:`_process_group`; ``rec`` is set once it is finished."""
+
+    __slots__ = ("unit", "rec", "vb", "ann", "boxes", "image", "info", "out", "data", "xml", "files")
+
+    def __init__(self, unit: Unit) -> None:
+        self.unit = unit
+        self.rec: dict | None = None
+        self.ann = self.xml = None
+
+    def end(self, status: str, **kw: Any) -> None:
+        u = self.unit
+        self.rec = {"unit": u.key, "source": u.item.source, "copy": u.copy, "status": status, **kw}
+
+
+def _stage_annotation(job: _Job, spec: RunSpec, pipeline: Pipeline) -> None:
+    it = job.unit.item
+    if it.problem:
+        job.end("failed", reason=it.problem)
+    elif job.unit.copy < 0:
+        job.end(**_copy_original(job.unit, Path(spec.output) / "Data"))
+    elif it.kind == "detection":
+        try:
+            job.vb, job.ann = read_voc_boxes(it.voc, spec.other_shapes)
+        except AnnotationError as exc:
+            raise _Skip(str(exc)) from None
+
+
+def _stage_image(job: _Job, spec: RunSpec, pipeline: Pipeline) -> None:
+    image, job.info = read_image(job.unit.item.image, max_pixels=spec.max_pixels)
+    job.image = image
+    if job.ann is not None:
+        try:
+            job.boxes = fit_voc_boxes(job.vb, job.ann, image.shape[0], image.shape[1], job.info.exif_orientation,
+                                      validate=spec.validate)
+        except AnnotationError as exc:
+            raise _Skip(str(exc)) from None
+
+
+def _stage_augment(job: _Job, spec: RunSpec, pipeline: Pipeline) -> None:
+    it, image = job.unit.item, job.image
+    job.image = None
+    if job.ann is None:
+        sample = Sample(image, meta={"source": it.source, "labels": it.labels, "info": job.info})
+    else:
+        boxes = job.boxes
+        sample = Sample(image, boxes, job.vb.labels, {"_object": np.arange(len(boxes))},
+                        meta={"source": it.source, "info": job.info})
+    result = pipeline.run(sample, index=it.index, epoch=job.unit.copy)
+    if result.sample is None:
+        job.end("dropped", reason=result.dropped)
+    job.out = result.sample
+
+
+def _stage_annotation_out(job: _Job, spec: RunSpec, pipeline: Pipeline) -> None:
+    job.files = [job.unit.name]
+    if job.ann is None:
+        return
+    from manifest.vocboxes import with_boxes
+
+    out = job.out
+    h, w = out.image.shape[:2]
+    depth = out.image.shape[2] if out.image.ndim == 3 else 1
+    new = with_boxes(job.ann, out.boxes, keep=out.fields["_object"], size=(w, h, depth),
+                     filename=job.unit.name, other_shapes=spec.other_shapes)
+    job.xml = new.to_bytes()
+    job.files.append(Path(job.unit.name).stem + ".xml")
+
+
+def _stage_encode(job: _Job, spec: RunSpec, pipeline: Pipeline) -> None:
+    fmt = _FORMATS.get(job.unit.item.suffix.lower(), "PNG")
+    job.data = encode_image(job.out.image, fmt, quality=spec.quality, subsampling=job.info.subsampling)
+
+
+def _stage_write(job: _Job, spec: RunSpec, pipeline: Pipeline) -> None:
+    out_dir = Path(spec.output) / "Data"
+    atomic_write_bytes(out_dir / job.files[0], job.data, make_parents=False)
+    if job.xml is not None:
+        atomic_write_bytes(out_dir / job.files[1], job.xml, make_parents=False)
+    job.end("written", files=job.files, boxes=len(job.out.boxes))
+
+
+_STAGES = (_stage_annotation, _stage_image, _stage_augment, _stage_annotation_out, _stage_encode, _stage_write)
+GROUP = 8  # units per group in _process_group
+
+
+def _process_group(units: Sequence[Unit]) -> list[dict]:
+    """Do a few units (in a worker) stage by stage: every annotation, then every decode, every
+    augmentation, every encode, every write. Each stage's code and tables stay warm in the CPU's
+    caches across the group, which costs ~15 % less CPU per image than one unit after another
+    (measured at 512x512, benchmarks/RESULTS-batch.md). Returns the journal records, in order."""
     spec: RunSpec = _WORKER["spec"]
     pipeline: Pipeline = _WORKER["pipeline"]
-    rec: dict[str, Any] = {"unit": unit.key, "source": unit.item.source, "copy": unit.copy}
-    it = unit.item
-    if it.problem:
-        return {**rec, "status": "failed", "reason": it.problem}
-    out_dir = Path(spec.output) / "Data"
-    try:
-        if unit.copy < 0:
-            return {**rec, **_copy_original(unit, out_dir)}
-        sample, ann = _load(unit, spec)
-        result = pipeline.run(sample, index=it.index, epoch=unit.copy)
-        if result.sample is None:
-            return {**rec, "status": "dropped", "reason": result.dropped}
-        out = result.sample
-        fmt = _FORMATS.get(it.suffix.lower(), "PNG")
-        data = encode_image(out.image, fmt, quality=spec.quality, subsampling=sample.meta["info"].subsampling)
-        files = [unit.name]
-        xml = None
-        if ann is not None:
-            from manifest.vocboxes import with_boxes
+    live = [_Job(u) for u in units]
+    jobs = list(live)
+    for stage in _STAGES:
+        for job in live:
+            try:
+                stage(job, spec, pipeline)
+            except (_Skip, ImageReadError, ImageWriteError) as exc:
+                job.end("failed", reason=str(exc))
+            except AugmentError as exc:
+                job.end("failed", reason=f"{type(exc).__name__}: {exc}")
+        live = [job for job in live if job.rec is None]
+    return [job.rec for job in jobs]
 
-            h, w = out.image.shape[:2]
-            depth = out.image.shape[2] if out.image.ndim == 3 else 1
-            new = with_boxes(ann, out.boxes, keep=out.fields["_object"], size=(w, h, depth),
-                             filename=unit.name, other_shapes=spec.other_shapes)
-            xml = new.to_bytes()
-            files.append(Path(unit.name).stem + ".xml")
-        atomic_write_bytes(out_dir / files[0], data, make_parents=False)
-        if xml is not None:
-            atomic_write_bytes(out_dir / files[1], xml, make_parents=False)
-        return {**rec, "status": "written", "files": files, "boxes": len(out.boxes)}
-    except _Skip as exc:
-        return {**rec, "status": "failed", "reason": str(exc)}
-    except (ImageReadError, ImageWriteError) as exc:
-        return {**rec, "status": "failed", "reason": str(exc)}
-    except AugmentError as exc:
-        return {**rec, "status": "failed", "reason": f"{type(exc).__name__}: {exc}"}
+
+def _process(unit: Unit) -> dict:
+    """Do one unit (in a worker): returns its journal record."""
+    return _process_group([unit])[0]
 
 
 def _copy_original(unit: Unit, out_dir: Path) -> dict:
@@ -449,6 +519,13 @@ def _units(items: Sequence[Item], spec: RunSpec) -> list[Unit]:
     return out
 
 
+def _groups(todo: list[Unit], workers: int) -> list[list[Unit]]:
+    """Groups of up to GROUP units, smaller when there are few units (so that every worker gets
+    several groups and an interruption loses little)."""
+    size = max(1, min(GROUP, len(todo) // (workers * 4)))
+    return [todo[i:i + size] for i in range(0, len(todo), size)]
+
+
 def _execute(todo: list[Unit], spec: RunSpec, workers: int, sink, owns_process: bool) -> None:
     import cv2
 
@@ -456,8 +533,9 @@ def _execute(todo: list[Unit], spec: RunSpec, workers: int, sink, owns_process: 
         threads = cv2.getNumThreads()
         _init_worker(spec, tune=owns_process)
         try:
-            for u in todo:
-                sink(_process(u))
+            for group in _groups(todo, 1):
+                for rec in _process_group(group):
+                    sink(rec)
         finally:
             cv2.setNumThreads(threads)
         return
@@ -473,11 +551,11 @@ def _execute(todo: list[Unit], spec: RunSpec, workers: int, sink, owns_process: 
         # job once is nearly as quick and inherits nothing.
         ctx = mp.get_context("forkserver")
         ctx.set_forkserver_preload(["augment.batch"])
-    chunk = max(1, min(8, len(todo) // (workers * 8)))
     with ctx.Pool(workers, initializer=_init_worker, initargs=(spec,)) as pool:
         try:
-            for rec in pool.imap_unordered(_process, todo, chunksize=chunk):
-                sink(rec)
+            for recs in pool.imap_unordered(_process_group, _groups(todo, workers)):
+                for rec in recs:
+                    sink(rec)
         except KeyboardInterrupt:
             pool.terminate()
             raise

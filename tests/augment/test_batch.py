@@ -128,8 +128,8 @@ def test_manifest_input(tmp_path, ops_file):
     assert m[1].labels == ["bird"]
 
 
-def test_bad_inputs_are_reported_not_lost(tmp_path, ops_file):
-    src = tmp_path / "in"
+def _write_bad_inputs(src: Path) -> None:
+    """Two good detection pairs beside every kind of bad input."""
     _write_detection(src, n=2)
     # a truncated JPEG with a good XML
     data = (src / "im1.jpg").read_bytes()
@@ -147,6 +147,11 @@ def test_bad_inputs_are_reported_not_lost(tmp_path, ops_file):
     Image.fromarray(make_image(48, 64)).save(src / "inverted.jpg")
     inv = from_boxes("inverted.jpg", (64, 48, 3), np.array([[10, 10, 20, 20]], np.float32), ["x"]).to_bytes()
     (src / "inverted.xml").write_bytes(inv.replace(b"<xmin>11</xmin>", b"<xmin>30</xmin>"))
+
+
+def test_bad_inputs_are_reported_not_lost(tmp_path, ops_file):
+    src = tmp_path / "in"
+    _write_bad_inputs(src)
     out = tmp_path / "out"
     assert _run(str(src), "-o", str(out), "--ops", ops_file) == 0
     summary = json.loads((out / "summary.json").read_text())
@@ -163,6 +168,25 @@ def test_bad_inputs_are_reported_not_lost(tmp_path, ops_file):
     accounted = set(by_source) | {Path(o["source"]).name for o in summary["other_files"]}
     assert images <= accounted  # every input image is accounted for
     assert summary["counts"]["written"] == 2
+
+
+def test_groups_of_units_give_the_same_records_and_bytes_as_one_by_one(tmp_path, monkeypatch):
+    """Workers do units in groups, stage by stage; failures, drops and originals inside a group
+    must come out exactly as when each unit is done alone."""
+    src = tmp_path / "in"
+    _write_bad_inputs(src)
+    _write_detection(src / "more", n=6)
+    args = ["--op", "Rotate(angle_min=-40, angle_max=40)", "--op", "Sharpen()", "--seed", "3", "--copies", "3",
+            "--include-originals"]
+    assert _run(str(src), "-o", str(tmp_path / "grouped"), *args) == 0
+    assert batch._groups([None] * 60, 1)[0].__len__() == batch.GROUP > 1
+    monkeypatch.setattr(batch, "GROUP", 1)
+    assert _run(str(src), "-o", str(tmp_path / "alone"), *args) == 0
+    grouped = json.loads((tmp_path / "grouped" / "summary.json").read_text())
+    alone = json.loads((tmp_path / "alone" / "summary.json").read_text())
+    assert grouped["inputs"] == alone["inputs"]
+    assert {"written", "dropped", "failed"} <= {r["status"] for e in grouped["inputs"] for r in e["results"]}
+    assert _tree_digest(tmp_path / "grouped" / "Data") == _tree_digest(tmp_path / "alone" / "Data")
 
 
 def test_drop_reason_in_summary(tmp_path):
@@ -214,21 +238,22 @@ def test_interrupted_run_resumes_without_redoing(tmp_path, ops_file, monkeypatch
     assert _run(str(src), "-o", str(clean), "--ops", ops_file) == 0
 
     out = tmp_path / "out"
-    real = batch._process
+    real = batch._process_group
     calls = []
 
-    def interrupted(unit):
-        calls.append(unit.key)
+    def interrupted(units):
+        assert len(units) == 1  # 5 units: groups of one, so that an interruption loses little
+        calls.append(units[0].key)
         if len(calls) == 3:
             raise KeyboardInterrupt
-        return real(unit)
+        return real(units)
 
-    monkeypatch.setattr(batch, "_process", interrupted)
+    monkeypatch.setattr(batch, "_process_group", interrupted)
     assert _run(str(src), "-o", str(out), "--ops", ops_file) == 130
     assert not (out / "output.manifest").exists()
     (out / "Data" / ".im4.jpg.x1.part").write_bytes(b"half")  # what a killed write leaves
     calls.clear()
-    monkeypatch.setattr(batch, "_process", lambda u: (calls.append(u.key), real(u))[1])
+    monkeypatch.setattr(batch, "_process_group", lambda us: (calls.extend(u.key for u in us), real(us))[1])
     assert _run(str(src), "-o", str(out), "--ops", ops_file) == 0
     assert len(calls) == 3  # only the unfinished units
     assert _tree_digest(out / "Data") == _tree_digest(clean / "Data")
