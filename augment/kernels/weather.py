@@ -90,8 +90,8 @@ def _lut_inplace(a: np.ndarray, table: np.ndarray) -> np.ndarray:
 
 def _dot_field(gen: np.random.Generator, h: int, w: int, p: float) -> np.ndarray:
     """uint8 (h, w): 255 at a random subset of the cells, each in it with probability ``p``
-    (sparse fields: a binomial count of uniform positions; dense ones: a byte per cell compared
-    with ``256 p``)."""
+    (sparse fields: a binomial count of uniform positions; dense ones: a byte per cell below
+    ``256 p``)."""
     n = h * w
     p = min(max(p, 0.0), 1.0)
     if p < 1.0 / 16:
@@ -100,7 +100,8 @@ def _dot_field(gen: np.random.Generator, h: int, w: int, p: float) -> np.ndarray
         if k:
             field[gen.integers(0, n, size=k)] = 255
         return field.reshape(h, w)
-    return cv2.compare(_random_bytes(gen, (h, w)), p * 256.0, cv2.CMP_LT)
+    # byte < 256 p  <=>  byte <= ceil(256 p) - 1 (threshold: an explicit scalar, also for 1x1 arrays)
+    return cv2.threshold(_random_bytes(gen, (h, w)), math.ceil(p * 256.0) - 1, 255, cv2.THRESH_BINARY_INV)[1]
 
 
 @lru_cache(maxsize=256)
