@@ -181,13 +181,22 @@ def _shear(field: np.ndarray, slope: float) -> np.ndarray:
 
 
 def _poisson_table(lam: float) -> np.ndarray:
-    """256-entry uint8 table: a uniform byte -> a Poisson(``lam``) count (its quantile)."""
+    """256-entry uint8 table: a uniform byte -> a Poisson(``lam``) count (its quantile); ``lam``
+    rounded to 1/1000 (so the table cache hits across calls)."""
+    return _poisson_table_q(int(round(lam * 1000)))
+
+
+@lru_cache(maxsize=1024)
+def _poisson_table_q(lam_q: int) -> np.ndarray:
+    lam = lam_q / 1000.0
     kmax = int(lam + 8 * math.sqrt(lam) + 8)
     k = np.arange(kmax + 1)
     logp = k * math.log(max(lam, 1e-12)) - lam - np.array([math.lgamma(i + 1) for i in k])
     cdf = np.cumsum(np.exp(logp))
     u = (np.arange(256) + 0.5) / 256.0
-    return np.minimum(np.searchsorted(cdf, u), 255).astype(np.uint8)
+    table = np.minimum(np.searchsorted(cdf, u), 255).astype(np.uint8)
+    table.setflags(write=False)
+    return table
 
 
 def rain(image: np.ndarray, gen: np.random.Generator, density: float, length: int, angle: float,
@@ -220,7 +229,9 @@ def _snow_tone(pre_q: int, gain_q: int, gamma_q: int) -> np.ndarray:
     1/100, so the cache hits across calls with nearby parameters)."""
     v = np.minimum(1.0, (pre_q / 100.0) * np.arange(256) / 255.0)
     t = 0.9 * 255.0 * (gain_q / 100.0) * np.power(v, gamma_q / 100.0)
-    return np.clip(np.rint(t), 0, 255).astype(np.uint8)
+    table = np.clip(np.rint(t), 0, 255).astype(np.uint8)
+    table.setflags(write=False)
+    return table
 
 
 def snow(image: np.ndarray, gen: np.random.Generator, density: float, flake_size: float, speed: float,
@@ -278,7 +289,9 @@ def _alpha_table(alpha_min_q: int, alpha_mul_q: int, sparsity_q: int, density_q:
     (arguments in 1/1000, so the cache hits across calls with nearby parameters)."""
     v = np.arange(256) / 255.0
     a = np.power(alpha_min_q / 1000.0 + alpha_mul_q / 1000.0 * v, sparsity_q / 1000.0) * (density_q / 1000.0)
-    return np.clip(np.rint(255.0 * a), 0, 255).astype(np.uint8)
+    table = np.clip(np.rint(255.0 * a), 0, 255).astype(np.uint8)
+    table.setflags(write=False)
+    return table
 
 
 def _cloud_layer(gen, h, w, intensity_mean, base, octaves, persistence, alpha_min, alpha_mul, sparsity, density):
