@@ -24,6 +24,9 @@ from .errors import BoxError, SampleError, UnsupportedImageError
 
 __all__ = ["Sample", "ImageMeta", "image_meta"]
 
+_setattr = object.__setattr__
+_new_object = object.__new__
+
 _EMPTY_BOXES = np.zeros((0, 4), np.float32)
 _EMPTY_BOXES.setflags(write=False)
 
@@ -121,17 +124,21 @@ class Sample:
         self._set(image, arr, label_list, field_dict, dict(meta or {}))
 
     def _set(self, image, boxes, labels, fields, meta) -> None:
-        object.__setattr__(self, "image", image)
-        object.__setattr__(self, "boxes", boxes)
-        object.__setattr__(self, "labels", labels)
-        object.__setattr__(self, "fields", fields)
-        object.__setattr__(self, "meta", meta)
+        _setattr(self, "image", image)
+        _setattr(self, "boxes", boxes)
+        _setattr(self, "labels", labels)
+        _setattr(self, "fields", fields)
+        _setattr(self, "meta", meta)
 
     @classmethod
     def _trusted(cls, image, boxes, labels, fields, meta) -> "Sample":
         """Build without checks: for operators that already hold valid, consistent parts."""
-        self = cls.__new__(cls)
-        self._set(image, boxes, labels, fields, meta)
+        self = _new_object(cls)
+        _setattr(self, "image", image)
+        _setattr(self, "boxes", boxes)
+        _setattr(self, "labels", labels)
+        _setattr(self, "fields", fields)
+        _setattr(self, "meta", meta)
         return self
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -165,7 +172,13 @@ class Sample:
         return Sample(**parts)
 
     def with_image(self, image: np.ndarray) -> "Sample":
-        return Sample._trusted(image, self.boxes, self.labels, self.fields, self.meta)
+        new = _new_object(Sample)
+        _setattr(new, "image", image)
+        _setattr(new, "boxes", self.boxes)
+        _setattr(new, "labels", self.labels)
+        _setattr(new, "fields", self.fields)
+        _setattr(new, "meta", self.meta)
+        return new
 
     def with_boxes(self, image: np.ndarray, boxes: np.ndarray, keep: np.ndarray | None) -> "Sample":
         """New image and boxes; ``keep`` (bool mask over the old boxes) filters every per-box field."""

@@ -41,7 +41,7 @@ from .registry import register_class
 
 __all__ = ["Operator", "AffineOperator", "Params", "Outcome", "register", "uniform"]
 
-_CHANNELS = (1, 3, 4)
+_new_meta = tuple.__new__  # ImageMeta(...) without the namedtuple's Python-level __new__
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,19 +149,35 @@ class Operator:
         return dataclasses.replace(self, **changes)
 
     # ----------------------------------------------------------------- running
-    def check_image(self, image: np.ndarray) -> None:
+    def prepare(self, image: np.ndarray) -> ImageMeta:
+        """Check that the operator supports ``image`` (else :class:`UnsupportedImageError`) and
+        return its :class:`ImageMeta`: one read of shape and dtype per call."""
         shape = image.shape
-        if (
-            image.dtype.type not in self.dtypes
-            or image.ndim not in (2, 3)
-            or (image.ndim == 3 and shape[2] not in _CHANNELS)
-            or 0 in shape
-        ):
-            allowed = ", ".join(np.dtype(d).name for d in self.dtypes)
-            raise UnsupportedImageError(
-                f"{self.name}: unsupported image of dtype {image.dtype} and shape {shape}; "
-                f"supported: dtypes {allowed}, shape (H, W) or (H, W, C) with C in 1, 3, 4"
-            )
+        dtype = image.dtype
+        if len(shape) == 3:
+            c = shape[2]
+            ok = c == 3 or c == 1 or c == 4
+        else:
+            c = 0
+            ok = len(shape) == 2
+        if not ok or dtype.type not in self.dtypes or not shape[0] or not shape[1]:
+            self._unsupported(image)
+        return _new_meta(ImageMeta, (shape[0], shape[1], c, dtype))
+
+    def check_image(self, image: np.ndarray) -> None:
+        self.prepare(image)
+
+    def _unsupported(self, image: np.ndarray) -> None:
+        allowed = ", ".join(np.dtype(d).name for d in self.dtypes)
+        raise UnsupportedImageError(
+            f"{self.name}: unsupported image of dtype {image.dtype} and shape {image.shape}; "
+            f"supported: dtypes {allowed}, shape (H, W) or (H, W, C) with C in 1, 3, 4"
+        )
+
+    def _apply(self, image: np.ndarray, params: Any, meta: ImageMeta) -> np.ndarray:
+        """:meth:`apply_image` for an image already described by ``meta`` (subclasses may use it
+        to skip reading the shape again)."""
+        return self.apply_image(image, params)
 
     def policy(self, pipeline_policy: BoxPolicy | None = None) -> BoxPolicy:
         if self.box_policy is not None:
@@ -173,16 +189,17 @@ class Operator:
     def run(self, sample: Sample, rng: Any, params: Any = None, policy: BoxPolicy | None = None) -> Outcome:
         """Augment one Sample: validate, draw (unless ``params``), apply, apply the box policy."""
         image = sample.image
-        self.check_image(image)
+        meta = self.prepare(image)
+        boxes = sample.boxes
+        if not len(boxes):  # nothing to validate, move or filter
+            if params is None:
+                params = self.sample(rng, meta)
+            return Outcome(sample.with_image(self._apply(image, params, meta)), params)
         if self.do_validation:
             sample.validate(self.name)
-        meta = image_meta(image)
         if params is None:
             params = self.sample(rng, meta)
-        new_image = self.apply_image(image, params)
-        boxes = sample.boxes
-        if not len(boxes):
-            return Outcome(sample.with_image(new_image), params)
+        new_image = self._apply(image, params, meta)
         return self.finish(sample, new_image, self.apply_boxes(boxes, params, meta), params, policy)
 
     def finish(self, sample: Sample, new_image: np.ndarray, moved: np.ndarray, params: Any,
@@ -198,10 +215,10 @@ class Operator:
         return Outcome(sample.with_boxes(new_image, clipped, keep), params)
 
     def run_image(self, image: np.ndarray, rng: Any, params: Any = None) -> tuple[np.ndarray, Any]:
-        self.check_image(image)
+        meta = self.prepare(image)
         if params is None:
-            params = self.sample(rng, image_meta(image))
-        return self.apply_image(image, params), params
+            params = self.sample(rng, meta)
+        return self._apply(image, params, meta), params
 
     def __call__(
         self,

@@ -42,8 +42,16 @@ class LutOperator(Operator):
         raise NotImplementedError
 
     def apply_image(self, image: np.ndarray, params: Any) -> np.ndarray:
-        if image.dtype == np.uint8:
-            table = self.lut(params, image_meta(image))
+        return self._lut_or_float(image, params, image_meta(image))
+
+    def _apply(self, image: np.ndarray, params: Any, meta: ImageMeta) -> np.ndarray:
+        if type(self).apply_image is not LutOperator.apply_image:  # a subclass with its own kernel
+            return self.apply_image(image, params)
+        return self._lut_or_float(image, params, meta)
+
+    def _lut_or_float(self, image: np.ndarray, params: Any, meta: ImageMeta) -> np.ndarray:
+        if meta.dtype == np.uint8:
+            table = self.lut(params, meta)
             if table is None:
                 raise NotImplementedError(f"{self.name}: lut() returned None without an apply_image override")
             return apply_lut(image, table)

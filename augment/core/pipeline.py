@@ -35,7 +35,6 @@ from ..errors import ConfigError, UnsupportedImageError
 from ..random import LazyRng, check_seed
 from ..structures import Sample
 from ..kernels.color import apply_lut, fuse_tables
-from ..structures import image_meta
 from .base import Operator, Outcome, stack_if_uniform
 from .lut import LutOperator
 from .policy import BoxPolicy, as_policy
@@ -164,12 +163,12 @@ class Pipeline:
         """Draw the params of LUT operators ``start:stop`` (appending them to ``recorded``) and
         return the image with their fused table, or None when one has no table for this image
         (the caller then applies them in turn, reusing the recorded params)."""
-        meta = image_meta(image)
         tables = []
+        validate = sample is not None and len(sample.boxes) > 0
         for k in range(start, stop):
             op = self.ops[k]
-            op.check_image(image)
-            if sample is not None and op.do_validation:
+            meta = op.prepare(image)
+            if validate and op.do_validation:
                 sample.validate(op.name)
             p = params[k] if params is not None else op.sample(LazyRng(self.seed, epoch, index, k), meta)
             recorded.append(p)

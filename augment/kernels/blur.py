@@ -68,12 +68,17 @@ def average_blur(image: np.ndarray, k: int) -> np.ndarray:
 
 def sharpen_matrix(alpha: float, lightness: float) -> np.ndarray:
     """imgaug's sharpening kernel: ``(1 - alpha) * identity + alpha * [[-1,-1,-1],[-1,8+L,-1],[-1,-1,-1]]``
-    in float32."""
-    nochange = np.zeros((3, 3), np.float32)
-    nochange[1, 1] = 1
-    effect = np.full((3, 3), -1, np.float32)
-    effect[1, 1] = 8 + lightness
-    return (1 - alpha) * nochange + alpha * effect
+    in float32.
+
+    Built from float32 scalars with the same roundings as the array formula: off the centre
+    ``(1 - alpha) * 0 + alpha * -1`` is ``-alpha`` (``+0`` when alpha is 0), at the centre
+    ``(1 - alpha) * 1 + alpha * (8 + L)``.
+    """
+    a = np.float32(alpha)
+    centre = np.float32(1 - alpha) + a * np.float32(8 + lightness)
+    out = np.full((3, 3), -a if a != 0 else np.float32(0), np.float32)
+    out[1, 1] = centre
+    return out
 
 
 def motion_kernel(k: int, angle: float, direction: float) -> np.ndarray:

@@ -43,33 +43,61 @@ IDENTITY.setflags(write=False)
 
 _UNIT = np.linspace(0.0, 1.0, num=256, dtype=np.float32)  # imgaug's value_range for gamma/sigmoid/log
 _LEVELS = np.arange(256, dtype=np.float32)
+_LOG2_1P = np.log2(1 + _UNIT)  # the constant part of the log table
+_CENTRED = _LEVELS - 127  # the constant part of the linear table
+for _a in (_UNIT, _LEVELS, _LOG2_1P, _CENTRED):
+    _a.setflags(write=False)
 
 
 def _to_u8(table: np.ndarray) -> np.ndarray:
-    return np.clip(table, 0, 255).astype(np.uint8)
+    """Clip a float32 table to 0..255 and truncate to uint8, in place on ``table`` (a fresh array
+    owned by the caller): the same values as ``np.clip(table, 0, 255).astype(np.uint8)`` without
+    ``np.clip``'s Python wrapper."""
+    np.minimum(table, 255, out=table)
+    np.maximum(table, 0, out=table)
+    return table.astype(np.uint8)
 
 
 # --------------------------------------------------------------------------- contrast tables (uint8)
+# The tables are built with the same float32 operations, in the same order, as imgaug's; the
+# intermediate arrays are reused in place (``out=``) because at 256 entries the cost is the calls.
 def gamma_table(gamma: float) -> np.ndarray:
     """``255 * (v / 255) ** gamma``, truncated (imgaug ``adjust_contrast_gamma``)."""
-    return _to_u8((_UNIT ** np.float32(gamma)) * 255)
+    t = _UNIT ** np.float32(gamma)  # ``**``, not np.power: numpy's fast paths for 0.5, 1, 2 stay
+    np.multiply(t, 255, out=t)
+    # no clip needed: v ** gamma of v in [0, 1] with gamma > 0 is in [0, 1] (1 ** gamma == 1), so
+    # t is in [0, 255]; a gamma <= 0 (not allowed by LightContrast) takes the clipping path
+    if gamma > 0:
+        return t.astype(np.uint8)
+    return _to_u8(t)
 
 
 def sigmoid_table(gain: float, cutoff: float) -> np.ndarray:
     """``255 / (1 + exp(gain * (cutoff - v / 255)))`` (imgaug ``adjust_contrast_sigmoid``)."""
     g, c = np.float32(gain), np.float32(cutoff)
-    with np.errstate(over="ignore"):
-        return _to_u8(255 * (1 / (1 + np.exp(g * (c - _UNIT)))))
+    t = c - _UNIT
+    np.multiply(g, t, out=t)
+    if float(g) * max(float(c), 1.0 - float(c)) > 80.0:  # exp may overflow (to inf: the table is 0)
+        with np.errstate(over="ignore"):
+            np.exp(t, out=t)
+    else:
+        np.exp(t, out=t)
+    np.add(1, t, out=t)
+    np.divide(1, t, out=t)
+    np.multiply(255, t, out=t)
+    return _to_u8(t)
 
 
 def log_table(gain: float) -> np.ndarray:
     """``255 * gain * log2(1 + v / 255)`` (imgaug ``adjust_contrast_log``)."""
-    return _to_u8(255 * np.float32(gain) * np.log2(1 + _UNIT))
+    return _to_u8((255 * np.float32(gain)) * _LOG2_1P)
 
 
 def linear_table(alpha: float) -> np.ndarray:
     """``127 + alpha * (v - 127)`` (imgaug ``adjust_contrast_linear``; centre ``int(127.5)``)."""
-    return _to_u8(127 + np.float32(alpha) * (_LEVELS - 127))
+    t = np.float32(alpha) * _CENTRED
+    np.add(127, t, out=t)
+    return _to_u8(t)
 
 
 # --------------------------------------------------------------------------- the same maps on [0, 1] floats
@@ -100,7 +128,7 @@ def multiply_table(mul: float) -> np.ndarray:
 def add_table(value: float) -> np.ndarray:
     """``v + round(value)`` (imgaug ``add_scalar`` on uint8)."""
     v = int(np.clip(np.round(value), -255, 255))
-    return _to_u8(np.arange(256, dtype=np.int16) + v)
+    return np.clip(np.arange(256, dtype=np.int16) + v, 0, 255).astype(np.uint8)
 
 
 def fuse_tables(tables) -> np.ndarray:
@@ -129,11 +157,33 @@ def apply_lut(image: np.ndarray, table: np.ndarray) -> np.ndarray:
 
 
 def _apply_lut_sz(image: np.ndarray, table: np.ndarray) -> np.ndarray:
-    out = np.array(image, copy=True, order="C")
-    _translate(memoryview(out.reshape(-1)), memoryview(np.ascontiguousarray(table, np.uint8)), inplace=True)
+    if table.dtype != np.uint8 or not table.flags.c_contiguous:
+        table = np.ascontiguousarray(table, np.uint8)
+    if _TRANSLATE_OUT and image.flags.c_contiguous and image.size:
+        # translate straight from the input into a new array: one pass, no copy first
+        out = np.empty_like(image)
+        _translate(memoryview(image).cast("B"), memoryview(table), out=memoryview(out).cast("B"))
+    else:
+        out = np.array(image, copy=True, order="C")
+        _translate(memoryview(out.reshape(-1)), memoryview(table), inplace=True)
     if _colour_view(image) == 4:
         out[..., 3] = image[..., 3]
     return out
+
+
+def _translate_has_out() -> bool:
+    """Whether this stringzilla's ``translate`` writes into ``out=`` (stringzilla >= 4)."""
+    if _translate is None:
+        return False
+    src, dst = np.arange(4, dtype=np.uint8), np.zeros(4, np.uint8)
+    try:
+        _translate(memoryview(src), memoryview(IDENTITY[::-1].copy()), out=memoryview(dst))
+    except TypeError:
+        return False
+    return bool((dst == 255 - src).all())
+
+
+_TRANSLATE_OUT = _translate_has_out()
 
 
 def apply_lut_cv2(image: np.ndarray, table: np.ndarray) -> np.ndarray:

@@ -70,40 +70,50 @@ class CutOut(Operator):
     def sample(self, rng, meta: ImageMeta) -> CutOutParams:
         lo, hi = self.nb_iterations_min, self.nb_iterations_max
         count = lo if lo == hi else int(rng.integers(lo, hi + 1))
-        h, w = meta.height, meta.width
         if count == 0:
             return CutOutParams((), ())
-        # scalars in plain Python: the draws are the same as with arrays, without their overhead
-        centre = rng.random((count, 2)).tolist()
-        if self.size_min == self.size_max:
-            sizes = [[self.size_min, self.size_min]] * count
-        else:
-            sizes = rng.uniform(self.size_min, self.size_max, (count, 2)).tolist()
-        colour = 3 if meta.channels == 4 else max(meta.channels, 1)
-        nval = colour if self.fill_per_channel else 1
+        h, w = meta.height, meta.width
+        # scalars in plain Python: the same draws, in the same order, as (count, 2) arrays
+        centre = rng.random(2 * count).tolist()
+        smin, smax = self.size_min, self.size_max
+        sizes = None if smin == smax else rng.uniform(smin, smax, 2 * count).tolist()
+        channels = meta.channels
+        nval = (3 if channels == 4 else max(channels, 1)) if self.fill_per_channel else 1
         if self.cval_min == self.cval_max:
-            fills = [self.cval_min] * (count * nval)
+            fills = (self.cval_min,) * (count * nval)
         else:
-            fills = rng.uniform(self.cval_min, self.cval_max, count * nval).tolist()
+            fills = tuple(rng.uniform(self.cval_min, self.cval_max, count * nval).tolist())
+        squared = self.squared
         holes = []
         for i in range(count):
-            hh = sizes[i][0] * h
-            hw = hh if self.squared else sizes[i][1] * w
-            cx, cy = centre[i][0] * w, centre[i][1] * h
+            hh = (smin if sizes is None else sizes[2 * i]) * h
+            hw = hh if squared else (smin if sizes is None else sizes[2 * i + 1]) * w
+            cx, cy = centre[2 * i] * w, centre[2 * i + 1] * h
             x1, x2 = min(max(int(cx - hw / 2), 0), w), min(max(int(cx + hw / 2), 0), w)
             y1, y2 = min(max(int(cy - hh / 2), 0), h), min(max(int(cy + hh / 2), 0), h)
             holes.append((x1, y1, x2, y2))
         seed = draw_seed(rng) if self.fill_mode == "gaussian" else 0
-        return CutOutParams(tuple(holes), tuple(float(v) for v in fills), seed)
+        return CutOutParams(tuple(holes), fills, seed)
 
     def apply_image(self, image: np.ndarray, params: CutOutParams) -> np.ndarray:
         out = image.copy()
+        holes = params.holes
+        if not holes:
+            return out
+        nval = len(params.fills) // len(holes)
+        if (self.fill_mode == "constant" and nval == 1 and image.dtype.type is np.uint8
+                and (out.ndim == 2 or out.shape[2] != 4)):
+            # the common case: one uint8 value fills every channel of the hole
+            fills = params.fills
+            for i, (x1, y1, x2, y2) in enumerate(holes):
+                if x2 > x1 and y2 > y1:
+                    out[y1:y2, x1:x2] = round(fills[i])  # half to even, as np.round
+            return out
         view = out if out.ndim == 3 else out[..., None]
         colour = 3 if view.shape[2] == 4 else view.shape[2]
         full = value_scale(image.dtype)
-        nval = len(params.fills) // max(len(params.holes), 1)
         gen = KN.generator(params.seed) if self.fill_mode == "gaussian" else None
-        for i, (x1, y1, x2, y2) in enumerate(params.holes):
+        for i, (x1, y1, x2, y2) in enumerate(holes):
             if x2 <= x1 or y2 <= y1:
                 continue
             if gen is not None:

@@ -41,6 +41,9 @@ class FlipParams(Params):
     flip: bool
 
 
+_FLIP, _NO_FLIP = FlipParams(True), FlipParams(False)  # immutable: one of each is enough
+
+
 @register
 class Flip(AffineOperator):
     """Mirror the image left-right (``lr_ud="lr"``) or upside down (``"ud"``) with probability ``flip_p``.
@@ -58,7 +61,7 @@ class Flip(AffineOperator):
 
     def sample(self, rng, meta: ImageMeta) -> FlipParams:
         p = self.flip_p
-        return FlipParams(p >= 1.0 or (p > 0.0 and float(rng.random()) < p))
+        return _FLIP if p >= 1.0 or (p > 0.0 and float(rng.random()) < p) else _NO_FLIP
 
     def matrix(self, params: FlipParams, meta: ImageMeta) -> np.ndarray:
         if not params.flip:
