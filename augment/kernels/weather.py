@@ -14,10 +14,12 @@ part of the cost of these cheap passes).
 
 * random bits: ``bit_generator.random_raw`` viewed as bytes (cheaper than any bounded draw),
   turned into drop counts by a 256-entry quantile table or into dots by a 16-bit threshold;
-* streaks: a vertical box sum (cost independent of the length), then a shear to the drop angle
-  (``cv2.warpAffine``, nearest, wrapping: the dot columns are i.i.d., so wrapping shows no seam).
-  Rain streaks are 1 px wide but long, so they are made with 1 row per ``s`` image rows and
+* rain streaks: a vertical box sum (cost independent of the length), then a shear to the drop
+  angle (``cv2.warpAffine``, nearest, wrapping: the dot columns are i.i.d., so wrapping shows no
+  seam). They are 1 px wide but long, so they are made with 1 row per ``s`` image rows and
   stretched back with a linear resize;
+* snow streaks are short (a few cells): ``cv2.filter2D`` with a one-tap-per-row line kernel
+  (OpenCV skips the zero taps), no wrapping, so the density gate cannot show a seam;
 * low-frequency noise: octaves of random grids interpolated bicubically by two small matrix
   products each (the interpolation matrices are OpenCV's own ``INTER_CUBIC`` weights, taken by
   resizing an identity matrix, so the noise equals ``cv2.resize`` of the grid; a direct bicubic
@@ -88,20 +90,45 @@ def _lut_inplace(a: np.ndarray, table: np.ndarray) -> np.ndarray:
     return cv2.LUT(a, table)
 
 
-def _dot_field(gen: np.random.Generator, h: int, w: int, p: float) -> np.ndarray:
-    """uint8 (h, w): 255 at a random subset of the cells, each in it with probability ``p``
-    (sparse fields: a binomial count of uniform positions; dense ones: a byte per cell below
-    ``256 p``)."""
+def _dot_field(gen: np.random.Generator, h: int, w: int, p: float, gate: np.ndarray | None = None) -> np.ndarray:
+    """uint8 (h, w): 255 at a random subset of the cells, each in it with probability ``p``, times
+    ``gate / 255`` if given (uint8, a quarter of the size: looked up at the cell's quarter cell
+    for sparse fields, resized for dense ones). Sparse fields: a binomial count of uniform
+    positions; dense ones: a byte per cell below ``256 p``."""
     n = h * w
     p = min(max(p, 0.0), 1.0)
     if p < 1.0 / 16:
         field = np.zeros(n, np.uint8)
         k = int(gen.binomial(n, p))
         if k:
-            field[gen.integers(0, n, size=k)] = 255
+            idx = gen.integers(0, n, size=k)
+            if gate is not None:
+                g = gate[np.minimum(idx // w // 4, gate.shape[0] - 1), np.minimum(idx % w // 4, gate.shape[1] - 1)]
+                idx = idx[_random_bytes(gen, (k,)) < g]
+            field[idx] = 255
         return field.reshape(h, w)
-    # byte < 256 p  <=>  byte <= ceil(256 p) - 1 (threshold: an explicit scalar, also for 1x1 arrays)
-    return cv2.threshold(_random_bytes(gen, (h, w)), math.ceil(p * 256.0) - 1, 255, cv2.THRESH_BINARY_INV)[1]
+    u = _random_bytes(gen, (h, w))
+    if gate is None:
+        # byte < 256 p  <=>  byte <= ceil(256 p) - 1 (threshold: an explicit scalar, also for 1x1 arrays)
+        return cv2.threshold(u, math.ceil(p * 256.0) - 1, 255, cv2.THRESH_BINARY_INV)[1]
+    thr = cv2.convertScaleAbs(cv2.resize(gate, (w, h), interpolation=cv2.INTER_LINEAR), alpha=p * 256.0 / 255.0)
+    return np.where(u < thr, np.uint8(255), np.uint8(0)) if n < 64 else cv2.compare(u, thr, cv2.CMP_LT)
+
+
+@lru_cache(maxsize=1024)
+def _streak_kernel(k: int, angle_q: int, gain_q: int) -> np.ndarray:
+    """float32 (k, 2 r + 1) line kernel: one tap per row, along ``angle_q / 2`` degrees (positive:
+    the lower rows to the right), tapering linearly from the centre (a flake with a fading trail,
+    not a dash), the taps summing to ``gain_q / 100``."""
+    t = math.tan(math.radians(angle_q / 2.0))
+    rows = np.arange(k) - (k - 1) / 2.0
+    offsets = np.rint(t * rows).astype(int)
+    r = int(np.abs(offsets).max())
+    taper = 1.0 - np.abs(rows) / ((k + 1) / 2.0)
+    kernel = np.zeros((k, 2 * r + 1), np.float32)
+    kernel[np.arange(k), offsets + r] = taper * (gain_q / 100.0 / taper.sum())
+    kernel.setflags(write=False)
+    return kernel
 
 
 @lru_cache(maxsize=256)
@@ -237,10 +264,10 @@ def _snow_tone(pre_q: int, gain_q: int, gamma_q: int) -> np.ndarray:
 def snow(image: np.ndarray, gen: np.random.Generator, density: float, flake_size: float, speed: float,
          angle: float, uniformity: float, layers: int) -> np.ndarray:
     """Snowflakes (imgaug ``SnowflakesLayer``): dots at ``density`` per cell of a grid scaled by
-    ``1 - flake_size`` (bigger flakes = coarser grid; the ``layers`` fields drawn as one),
-    rounded (3x3 Gaussian) on coarse grids, drawn out along ``angle`` by ``speed * size`` cells,
-    dimmed where low-frequency noise is low (``uniformity`` 1 = even), brightened by a gamma and
-    gain, blown up (bilinear) to the image size, then added to and max-ed with the image
+    ``1 - flake_size`` (bigger flakes = coarser grid; the ``layers`` fields drawn as one), fewer
+    where low-frequency noise is low (``uniformity`` 1 = even), rounded (3x3 Gaussian) on coarse
+    grids, drawn out along ``angle`` by ``speed * size`` cells, brightened by a gamma and gain,
+    blown up (bilinear) to the image size, then added to and max-ed with the image
     (``max(img + a n, b n)`` with ``a = 0.1 + 20 speed``, ``b = 1 + 20 speed``, computed as
     ``max(img, (b - a) n) + a n``: ``b - a = 0.9``)."""
     h, w = image.shape[:2]
@@ -248,22 +275,23 @@ def snow(image: np.ndarray, gen: np.random.Generator, density: float, flake_size
     f = float(np.clip(1.0 - flake_size, 0.05, 1.0))
     hd, wd = max(1, int(h * f)), max(1, int(w * f))
     p = 1.0 - (1.0 - min(max(density, 0.0), 1.0)) ** layers  # union of the layers' dots
-    dots = _dot_field(gen, hd, wd, p)
+    gate = None
+    if uniformity < 1.0 and hd > 1 and wd > 1:
+        # fewer flakes where low-frequency noise is low: clip(2 g - (1 - u)) scales the dot
+        # probability; the gate is smooth (at most 5 cells a side), made at a quarter of the grid
+        hq, wq = _quarter(hd, wd)
+        gate = cv2.convertScaleAbs(_noise_grid(gen, hd, wd, hq, wq, 2, 2, 0.5), alpha=510.0,
+                                   beta=-255.0 * (1.0 - uniformity))
+    dots = _dot_field(gen, hd, wd, p, gate)
     pre = 1.0
     if f < 0.6:  # coarse grid: a one-cell dot would be blown up into a square
         dots = cv2.GaussianBlur(dots, (3, 3), 0.6)
         pre = 2.25  # back to ~255 at the centre of a lone flake
     k = int(speed * max(hd, wd))
     if k > 1:
-        dots = cv2.boxFilter(dots, -1, (1, k), normalize=True)  # imgaug: a normalised motion kernel
-        dots = _shear(dots, math.tan(math.radians(angle)))
-        pre *= 1.9  # a streak pixel keeps 1.9 / k of the dot (coverage and brightness as before)
-    if uniformity < 1.0 and hd > 1 and wd > 1:
-        # the gate is smooth (at most 5 cells a side): made at a quarter of the grid, resized
-        hq, wq = _quarter(hd, wd)
-        gate = _noise_grid(gen, hd, wd, hq, wq, 2, 2, 0.5)
-        gate8 = cv2.convertScaleAbs(gate, alpha=510.0, beta=-255.0 * (1.0 - uniformity))  # clip(2 g - (1 - u))
-        dots = cv2.multiply(dots, cv2.resize(gate8, (wd, hd), interpolation=cv2.INTER_LINEAR), scale=1 / 255.0)
+        # motion streak (imgaug: a normalised line kernel): k taps along the angle, one per row,
+        # summing to 1.9 (coverage and brightness as before); the cost is ~k passes
+        dots = cv2.filter2D(dots, -1, _streak_kernel(k, int(round(angle * 2)), 190))
     gain = 1.0 + 5.0 * (1.0 - uniformity)
     gamma = 1.0 + 2.0 * (1.0 - uniformity)
     if not dots.flags.writeable or not dots.flags.c_contiguous:
