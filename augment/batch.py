@@ -189,23 +189,28 @@ def _account_for_every_image(root: Path, items: list[Item], problems: list[dict]
     that every input image is accounted for in the summary with its reason."""
     from manifest.layouts import IMAGE_EXTENSIONS
 
-    def key(p: str | Path) -> str:
+    def key(p: str) -> str:
         return os.path.normcase(os.path.abspath(p))
 
     seen = {key(it.image) for it in items if it.image}
     problems[:] = [pr for pr in problems if not pr["source"] or key(pr["source"]) not in seen]  # already items
-    for img in sorted(root.rglob("*")):
-        if img.suffix.lower() not in IMAGE_EXTENSIONS or not img.is_file() or key(img) in seen:
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):  # every file, hidden ones too
+        dirnames.sort()
+        found.extend(os.path.join(dirpath, f) for f in filenames
+                     if os.path.splitext(f)[1].lower() in IMAGE_EXTENSIONS)
+    for img in sorted(found):
+        if key(img) in seen or not os.path.isfile(img):
             continue
         reason = "not used by the folder reader"
+        stem = os.path.splitext(img)[0]
         for pr in problems:
-            other = Path(pr["source"])
-            if other.parent == img.parent and other.stem == img.stem:
+            if os.path.splitext(pr["source"])[0] == stem:
                 reason = pr["reason"]
                 problems.remove(pr)
                 break
-        kind = "detection" if img.with_suffix(".xml").exists() else "classification"
-        items.append(Item(len(items), os.path.relpath(img, root), str(img), kind, problem=reason))
+        kind = "detection" if os.path.exists(stem + ".xml") else "classification"
+        items.append(Item(len(items), os.path.relpath(img, root), img, kind, problem=reason))
 
 
 def _assign_names(items: list[Item]) -> None:
@@ -358,7 +363,7 @@ def _stage_annotation_out(job: _Job, spec: RunSpec, pipeline: Pipeline) -> None:
     h, w = out.image.shape[:2]
     depth = out.image.shape[2] if out.image.ndim == 3 else 1
     new = with_boxes(job.ann, out.boxes, keep=out.fields["_object"], size=(w, h, depth),
-                     filename=job.unit.name, other_shapes=spec.other_shapes)
+                     filename=job.unit.name, other_shapes=spec.other_shapes, base=job.vb)
     job.xml = new.to_bytes()
     job.files.append(Path(job.unit.name).stem + ".xml")
 
@@ -441,9 +446,20 @@ def _check_folders(spec: RunSpec, items: Sequence[Item]) -> None:
             raise RunError(f"input {inp} is inside the output folder {out}: choose another folder")
     elif (out / "output.manifest").resolve() == inp:
         raise RunError(f"writing {out / 'output.manifest'} would overwrite the input manifest")
+    folders: dict[str, str] = {}  # each folder resolved once; a file on its own only if it is a link
+    prefix = os.path.join(str(out), "")
     for it in items:
         for p in (it.image, it.voc):
-            if p and Path(p).resolve().is_relative_to(out):
+            if not p:
+                continue
+            if os.path.islink(p):
+                real = os.path.realpath(p)
+            else:
+                head, tail = os.path.split(os.path.abspath(p))
+                if head not in folders:
+                    folders[head] = os.path.realpath(head)
+                real = os.path.join(folders[head], tail)
+            if real == str(out) or real.startswith(prefix):
                 raise RunError(f"input file {p} is inside the output folder {out}: choose another folder")
 
 
@@ -656,8 +672,20 @@ def _finish(spec: RunSpec, layout: str, items: list[Item], units: list[Unit], do
         ],
         "other_files": problems,
     }
-    atomic_write_bytes(out / "summary.json", json.dumps(summary, indent=1, ensure_ascii=False).encode("utf-8"))
+    atomic_write_bytes(out / "summary.json", _summary_json(summary).encode("utf-8"))
     return summary
+
+
+def _summary_json(summary: dict) -> str:
+    """``summary.json``'s text: the head indented, then one line per input (and per other file).
+    The same JSON value as ``json.dumps(summary)``; ``indent=`` would force json's pure-Python
+    encoder, ~10x slower on a big run."""
+    head = {k: v for k, v in summary.items() if k not in ("inputs", "other_files")}
+    text = json.dumps(head, indent=1, ensure_ascii=False)[:-2]
+    for key in ("inputs", "other_files"):
+        rows = ",\n  ".join(json.dumps(e, ensure_ascii=False) for e in summary[key])
+        text += f',\n "{key}": [' + (f"\n  {rows}\n ]" if rows else "]")
+    return text + "\n}\n"
 
 
 def _reason_kind(reason: str) -> str:

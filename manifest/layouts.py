@@ -86,10 +86,27 @@ def _walk(root: Path) -> list[Path]:
     return out
 
 
-def _loc(p: Path, relative_to: Path | None) -> str:
+class _Resolver:
+    """``Path.resolve()`` for many files of a few folders: each folder is resolved once, and a
+    file only on its own when it is a symbolic link (one ``lstat`` instead of one per component)."""
+
+    def __init__(self) -> None:
+        self.dirs: dict[Path, str] = {}
+
+    def __call__(self, p: Path) -> str:
+        if os.path.islink(p):
+            return str(p.resolve())
+        d = self.dirs.get(p.parent)
+        if d is None:
+            d = self.dirs[p.parent] = str(p.parent.resolve())
+        return os.path.join(d, p.name)
+
+
+def _loc(p: Path, relative_to: Path | None, resolve: _Resolver | None = None) -> str:
+    real = resolve(p) if resolve is not None else str(p.resolve())
     if relative_to is None:
-        return p.resolve().as_posix()
-    rel = os.path.relpath(p.resolve(), relative_to.resolve())
+        return Path(real).as_posix()
+    rel = os.path.relpath(real, relative_to)  # the caller passes relative_to resolved
     return "./" + Path(rel).as_posix()
 
 
@@ -133,18 +150,22 @@ def from_folder(
         elif not _is_image(f) and f.suffix.lower() not in (".xml", ".txt"):
             log.debug("ignored (not an image or annotation): %s", f)
     samples: list[Sample] = []
+    present = set(files)
+    resolve = _Resolver()
+    if rel is not None:
+        rel = Path(rel.resolve())
     for img in images:
         if check_images and not _image_ok(img, problems):
             continue
         side = img.with_suffix(side_ext)
-        if not side.exists():
+        if side not in present:
             upper = img.with_suffix(side_ext.upper())
-            side = upper if upper.exists() else side
-        src = _loc(img, rel)
+            side = upper if upper in present else side
+        src = _loc(img, rel, resolve)
         if layout == "detection":
-            s = _detection_sample(img, side, src, rel, problems, check_annotations)
+            s = _detection_sample(img, side, src, rel, problems, check_annotations, present, resolve)
         else:
-            s = _classification_sample(root, img, side, src, problems)
+            s = _classification_sample(root, img, side, src, problems, present)
         if s is not None:
             if usage is not None:
                 s.usage = usage.upper()
@@ -153,8 +174,8 @@ def from_folder(
 
 
 def _detection_sample(img: Path, xml: Path, src: str, rel: Path | None, problems: _Collector,
-                      check: bool = True) -> Sample | None:
-    if not xml.exists():
+                      check: bool, present: set, resolve: _Resolver) -> Sample | None:
+    if xml not in present:
         problems.add("image without annotation (no .xml beside it): kept as unlabeled", img)
         return Sample(source=src)
     if check:
@@ -163,13 +184,14 @@ def _detection_sample(img: Path, xml: Path, src: str, rel: Path | None, problems
         except ManifestError as exc:
             problems.add(f"unreadable annotation: {exc}", xml)
             return None
-    return Sample.detection(src, _loc(xml, rel))
+    return Sample.detection(src, _loc(xml, rel, resolve))
 
 
-def _classification_sample(root: Path, img: Path, txt: Path, src: str, problems: _Collector) -> Sample | None:
+def _classification_sample(root: Path, img: Path, txt: Path, src: str, problems: _Collector,
+                           present: set) -> Sample | None:
     if img.parent != root:
         return Sample.classification(src, [img.parent.name])
-    if not txt.exists():
+    if txt not in present:
         problems.add("image without annotation (no label folder, no .txt): kept as unlabeled", img)
         return Sample(source=src)
     try:
