@@ -100,6 +100,13 @@ class Sample:
             raise UnsupportedImageError(
                 f"Sample: image must have shape (H, W) or (H, W, C), got shape {image.shape}"
             )
+        if boxes is None and labels is None and not fields:  # an image without boxes
+            _setattr(self, "image", image)
+            _setattr(self, "boxes", _EMPTY_BOXES)
+            _setattr(self, "labels", [])
+            _setattr(self, "fields", {})
+            _setattr(self, "meta", dict(meta) if meta else {})
+            return
         arr = _as_boxes(boxes)
         n = len(arr)
         if labels is None:

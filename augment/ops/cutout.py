@@ -83,15 +83,18 @@ class CutOut(Operator):
             fills = (self.cval_min,) * (count * nval)
         else:
             fills = tuple(rng.uniform(self.cval_min, self.cval_max, count * nval).tolist())
-        squared = self.squared
         holes = []
-        for i in range(count):
-            hh = (smin if sizes is None else sizes[2 * i]) * h
-            hw = hh if squared else (smin if sizes is None else sizes[2 * i + 1]) * w
-            cx, cy = centre[2 * i] * w, centre[2 * i + 1] * h
-            x1, x2 = min(max(int(cx - hw / 2), 0), w), min(max(int(cx + hw / 2), 0), w)
-            y1, y2 = min(max(int(cy - hh / 2), 0), h), min(max(int(cy + hh / 2), 0), h)
-            holes.append((x1, y1, x2, y2))
+        for i in range(0, 2 * count, 2):
+            hh = (smin if sizes is None else sizes[i]) * h
+            if self.squared:
+                hw = hh
+            else:
+                hw = (smin if sizes is None else sizes[i + 1]) * w
+            cx, cy = centre[i] * w, centre[i + 1] * h
+            x1, x2 = int(cx - hw / 2), int(cx + hw / 2)
+            y1, y2 = int(cy - hh / 2), int(cy + hh / 2)
+            holes.append((0 if x1 < 0 else w if x1 > w else x1, 0 if y1 < 0 else h if y1 > h else y1,
+                          0 if x2 < 0 else w if x2 > w else x2, 0 if y2 < 0 else h if y2 > h else y2))
         seed = draw_seed(rng) if self.fill_mode == "gaussian" else 0
         return CutOutParams(tuple(holes), fills, seed)
 

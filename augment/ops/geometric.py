@@ -73,7 +73,7 @@ class Flip(AffineOperator):
     def apply_image(self, image: np.ndarray, params: FlipParams) -> np.ndarray:
         if not params.flip:
             return image.copy()
-        return K.flip(image, horizontal=self.lr_ud == "lr")
+        return K.flip(image, self.lr_ud == "lr")
 
 
 # --------------------------------------------------------------------------- Crop / Padding
