@@ -33,6 +33,7 @@ reachable from :class:`VocAnnotation` methods (``to_boxes``, ``boxes_array``, ``
 from __future__ import annotations
 
 import copy
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -117,6 +118,8 @@ def fmt_number(v: Any) -> str:
 def _int_or_text(t: str) -> Any:
     """``"1"`` -> ``1``; anything not written as a canonical integer stays as written."""
     s = t.strip()
+    if s.isascii() and s.isdigit() and (s[0] != "0" or s == "0"):  # the common case, quickly
+        return int(s)
     if _INT_RE.match(s) and str(int(s)) == s:
         return int(s)
     try:
@@ -445,12 +448,12 @@ class _Reader:
         return (el.text or "").strip()
 
     def num(self, el: Any, what: str) -> Num:
-        t = self.text(el)
+        t = (el.text or "").strip()
         try:
             n = Num(t)
         except ValueError:
             raise self.err(f"{what}: <{el.tag}> is not a number: {t!r}", el) from None
-        if n != n or n in (float("inf"), float("-inf")):
+        if not math.isfinite(n):
             raise self.err(f"{what}: <{el.tag}> is not a finite number: {t!r}", el)
         return n
 
@@ -552,12 +555,19 @@ class _Reader:
 
     def shape(self, el: Any, what: str) -> Shape:
         vals: dict[str, Num] = {}
+        num = self.num
         for c in el:
-            if isinstance(c.tag, str):
-                if c.tag in vals:
-                    raise self.err(f"{what}: <{el.tag}> has <{c.tag}> twice", c)
-                vals[c.tag] = self.num(c, what)
+            ctag = c.tag
+            if isinstance(ctag, str):
+                if ctag in vals:
+                    raise self.err(f"{what}: <{el.tag}> has <{ctag}> twice", c)
+                vals[ctag] = num(c, what)
         tag = el.tag
+        if tag == "bndbox" and len(vals) == 4:
+            try:  # the common case, without need()
+                return BndBox(vals["xmin"], vals["ymin"], vals["xmax"], vals["ymax"])
+            except KeyError:
+                pass
 
         def need(*names: str) -> list:
             missing = [n for n in names if n not in vals]

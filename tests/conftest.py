@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
+
+# Tests fork worker processes (process pools, DataLoader workers). Forking a process whose OpenCV
+# thread pool has run can hang the child (see augment.data's docstring; seen once in this suite),
+# so the test process follows the advice given there and never starts that pool.
+cv2.setNumThreads(1)
 
 
 def make_image(h: int = 67, w: int = 91, c: int | None = 3, dtype=np.uint8, seed: int = 0) -> np.ndarray:
