@@ -75,11 +75,11 @@ def _quarter(h: int, w: int) -> tuple[int, int]:
     return max(2, (h + 3) // 4), max(2, (w + 3) // 4)
 
 
-def _random_bytes(gen: np.random.Generator, shape: tuple[int, ...], dtype=np.uint8) -> np.ndarray:
-    """Uniform random integers of ``dtype`` (uint8 or uint16) straight from the bit generator."""
-    n = int(np.prod(shape)) * np.dtype(dtype).itemsize
-    raw = gen.bit_generator.random_raw((n + 7) // 8)
-    return raw.view(np.uint8)[:n].view(dtype).reshape(shape)
+def _random_bytes(gen: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Uniform random uint8 of ``shape``, straight from the bit generator (a contiguous view of
+    a fresh array: writable, owned by the caller)."""
+    n = math.prod(shape)
+    return gen.bit_generator.random_raw((n + 7) // 8).view(np.uint8)[:n].reshape(shape)
 
 
 def _lut_inplace(a: np.ndarray, table: np.ndarray) -> np.ndarray:
@@ -246,7 +246,7 @@ def rain(image: np.ndarray, gen: np.random.Generator, density: float, length: in
     a_small = cv2.convertScaleAbs(counts, alpha=1.3 * 255.0 / max(length, 1))
     a_small = _shear(a_small, math.tan(math.radians(angle)) * s)
     a8 = a_small if hs == h else cv2.resize(a_small, (w, h), interpolation=cv2.INTER_LINEAR)
-    top = cv2.convertScaleAbs(a8, alpha=float(np.clip(colour_value, 0, 255)) / 255.0)
+    top = cv2.convertScaleAbs(a8, alpha=min(max(float(colour_value), 0.0), 255.0) / 255.0)
     return blend_u8(image, a8, top)
 
 
@@ -272,7 +272,7 @@ def snow(image: np.ndarray, gen: np.random.Generator, density: float, flake_size
     ``max(img, (b - a) n) + a n``: ``b - a = 0.9``)."""
     h, w = image.shape[:2]
     x, colour = _split(image)
-    f = float(np.clip(1.0 - flake_size, 0.05, 1.0))
+    f = min(max(1.0 - float(flake_size), 0.05), 1.0)
     hd, wd = max(1, int(h * f)), max(1, int(w * f))
     p = 1.0 - (1.0 - min(max(density, 0.0), 1.0)) ** layers  # union of the layers' dots
     gate = None
