@@ -30,6 +30,7 @@ part of the cost of these cheap passes).
 from __future__ import annotations
 
 import math
+import threading
 from functools import lru_cache
 
 import cv2
@@ -56,10 +57,6 @@ def _colour_src(x: np.ndarray, colour: int) -> np.ndarray:
     if colour == 1:
         return x[..., 0] if x.shape[2] > 1 else x.reshape(h, w)
     return x if colour == x.shape[2] else np.ascontiguousarray(x[..., :colour])
-
-
-def _to_channels(plane: np.ndarray, colour: int) -> np.ndarray:
-    return plane if colour == 1 else cv2.cvtColor(plane, cv2.COLOR_GRAY2RGB)
 
 
 def _finish(image: np.ndarray, x: np.ndarray, colour: int, out_colour: np.ndarray) -> np.ndarray:
@@ -185,16 +182,54 @@ def value_noise(gen: np.random.Generator, h: int, w: int, base: int, octaves: in
     return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
-def blend_u8(image: np.ndarray, a8: np.ndarray, top: np.ndarray) -> np.ndarray:
-    """``image * (255 - a8) / 255 + top`` with uint8 ``(H, W)`` maps (``top`` = intensity * a8 / 255),
-    saturating; colour channels only, alpha untouched. Written into one output buffer: fresh
-    full-size temporaries cost page faults that dominate these cheap passes."""
+_scratch = threading.local()
+_SCRATCH_MAX_BYTES = 1 << 22  # reuse buffers up to 4 MB (1024 x 1024 x 3 + a little); larger: fresh
+
+
+def _buffer(slot: str, shape: tuple[int, ...]) -> np.ndarray:
+    """A uint8 array for a full-size temporary, reused per thread and slot while the shape stays
+    the same (fresh full-size arrays cost page faults whenever the allocator has handed the
+    memory back, e.g. after another library's large temporaries). Never leaves this module."""
+    bufs = getattr(_scratch, "bufs", None)
+    if bufs is None:
+        bufs = _scratch.bufs = {}
+    buf = bufs.get(slot)
+    if buf is None or buf.shape != shape:
+        buf = np.empty(shape, np.uint8)
+        if buf.nbytes <= _SCRATCH_MAX_BYTES:
+            bufs[slot] = buf
+    return buf
+
+
+def _expand(plane: np.ndarray, colour: int) -> np.ndarray:
+    """``plane`` repeated on ``colour`` channels, in the shared expansion buffer (colour 1: itself)."""
+    if colour == 1:
+        return plane
+    return cv2.cvtColor(plane, cv2.COLOR_GRAY2RGB, dst=_buffer("x3", plane.shape + (3,)))
+
+
+def _compose(image: np.ndarray, first, m1: np.ndarray, second, m2: np.ndarray) -> np.ndarray:
+    """``second(first(colour planes, m1), m2)`` with the ``(H, W)`` maps expanded to the colour
+    channels, into one fresh output (alpha copied through)."""
     x, colour = _split(image)
     src = _colour_src(x, colour)
-    inv = cv2.bitwise_not(a8)  # 255 - a8
-    out = cv2.multiply(src, _to_channels(inv, colour), scale=1 / 255.0)
-    cv2.add(out, _to_channels(top, colour), dst=out)
+    if colour == x.shape[2]:
+        out = first(src, _expand(m1, colour))
+    else:
+        out = first(src, _expand(m1, colour), dst=_buffer("o3", src.shape))
+    second(out, _expand(m2, colour), dst=out)
     return _finish(image, x, colour, out)
+
+
+def _mul_inv(src: np.ndarray, inv: np.ndarray, dst=None) -> np.ndarray:
+    return cv2.multiply(src, inv, dst=dst, scale=1 / 255.0)
+
+
+def blend_u8(image: np.ndarray, a8: np.ndarray, top: np.ndarray) -> np.ndarray:
+    """``image * (255 - a8) / 255 + top`` with uint8 ``(H, W)`` maps (``top`` = intensity * a8 / 255),
+    saturating; colour channels only, alpha untouched. One fresh array (the output); the
+    temporaries are reused buffers."""
+    return _compose(image, _mul_inv, cv2.bitwise_not(a8, dst=_buffer("inv", a8.shape)), cv2.add, top)
 
 
 def _shear(field: np.ndarray, slope: float) -> np.ndarray:
@@ -245,9 +280,9 @@ def rain(image: np.ndarray, gen: np.random.Generator, density: float, length: in
         counts = cv2.boxFilter(counts, -1, (1, ls), normalize=False, borderType=cv2.BORDER_REFLECT_101)
     a_small = cv2.convertScaleAbs(counts, alpha=1.3 * 255.0 / max(length, 1))
     a_small = _shear(a_small, math.tan(math.radians(angle)) * s)
-    a8 = a_small if hs == h else cv2.resize(a_small, (w, h), interpolation=cv2.INTER_LINEAR)
-    top = cv2.convertScaleAbs(a8, alpha=min(max(float(colour_value), 0.0), 255.0) / 255.0)
-    return blend_u8(image, a8, top)
+    a8 = a_small if hs == h else cv2.resize(a_small, (w, h), dst=_buffer("a", (h, w)), interpolation=cv2.INTER_LINEAR)
+    top = cv2.convertScaleAbs(a8, dst=_buffer("t", (h, w)), alpha=min(max(float(colour_value), 0.0), 255.0) / 255.0)
+    return _compose(image, _mul_inv, cv2.bitwise_not(a8, dst=a8), cv2.add, top)
 
 
 @lru_cache(maxsize=256)
@@ -271,7 +306,6 @@ def snow(image: np.ndarray, gen: np.random.Generator, density: float, flake_size
     (``max(img + a n, b n)`` with ``a = 0.1 + 20 speed``, ``b = 1 + 20 speed``, computed as
     ``max(img, (b - a) n) + a n``: ``b - a = 0.9``)."""
     h, w = image.shape[:2]
-    x, colour = _split(image)
     f = min(max(1.0 - float(flake_size), 0.05), 1.0)
     hd, wd = max(1, int(h * f)), max(1, int(w * f))
     p = 1.0 - (1.0 - min(max(density, 0.0), 1.0)) ** layers  # union of the layers' dots
@@ -297,11 +331,12 @@ def snow(image: np.ndarray, gen: np.random.Generator, density: float, flake_size
     if not dots.flags.writeable or not dots.flags.c_contiguous:
         dots = dots.copy()
     n_small = _lut_inplace(dots, _snow_tone(int(round(pre * 100)), int(round(gain * 100)), int(round(gamma * 100))))
-    m1 = cv2.resize(n_small, (w, h), interpolation=cv2.INTER_LINEAR) if (hd, wd) != (h, w) else n_small
-    m2 = cv2.convertScaleAbs(m1, alpha=(0.1 + 20.0 * speed) / 0.9)  # a n
-    out = cv2.max(_colour_src(x, colour), _to_channels(m1, colour))
-    cv2.add(out, _to_channels(m2, colour), dst=out)
-    return _finish(image, x, colour, out)
+    if (hd, wd) != (h, w):
+        m1 = cv2.resize(n_small, (w, h), dst=_buffer("a", (h, w)), interpolation=cv2.INTER_LINEAR)
+    else:
+        m1 = n_small
+    m2 = cv2.convertScaleAbs(m1, dst=_buffer("t", (h, w)), alpha=(0.1 + 20.0 * speed) / 0.9)  # a n
+    return _compose(image, cv2.max, m1, cv2.add, m2)
 
 
 def _noise_u8(gen, h, w, base, octaves, persistence) -> np.ndarray:
@@ -337,8 +372,9 @@ def _cloud_layer(gen, h, w, intensity_mean, base, octaves, persistence, alpha_mi
 def _blend_maps(image: np.ndarray, a8: np.ndarray, top: np.ndarray) -> np.ndarray:
     """Blend with quarter-size uint8 maps: one resize each to the image size, then blend."""
     h, w = image.shape[:2]
-    return blend_u8(image, cv2.resize(a8, (w, h), interpolation=cv2.INTER_LINEAR),
-                    cv2.resize(top, (w, h), interpolation=cv2.INTER_LINEAR))
+    a8 = cv2.resize(a8, (w, h), dst=_buffer("a", (h, w)), interpolation=cv2.INTER_LINEAR)
+    top = cv2.resize(top, (w, h), dst=_buffer("t", (h, w)), interpolation=cv2.INTER_LINEAR)
+    return _compose(image, _mul_inv, cv2.bitwise_not(a8, dst=a8), cv2.add, top)
 
 
 def fog(image: np.ndarray, gen: np.random.Generator, intensity_mean: float, density: float, alpha_min: float) -> np.ndarray:

@@ -99,3 +99,18 @@ def test_rain_streaks_follow_the_angle():
         scores = {dx: float((a[:, 8:-8] * b[:, 8 + dx:b.shape[1] - 8 + dx]).sum()) for dx in range(-6, 7)}
         best = max(scores, key=scores.get)
         assert best * sign > 0 and abs(best) <= 4
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("shape", [(96, 128, 3), (96, 128), (96, 128, 4), (96, 128, 1)])
+def test_outputs_are_fresh_arrays(mode, shape):
+    """The kernels reuse scratch buffers for temporaries: no output may be one of them."""
+    img = (np.random.default_rng(3).random(shape) * 200).astype(np.uint8)
+    op = A.Weather(weather_mode=mode)
+    first = op(img, seed=1, index=0)
+    kept = first.copy()
+    second = op(img, seed=1, index=1)
+    assert not np.shares_memory(first, second) and not np.shares_memory(first, img)
+    np.testing.assert_array_equal(first, kept)
+    np.testing.assert_array_equal(K.blend_u8(img, np.full(shape[:2], 9, np.uint8), np.full(shape[:2], 3, np.uint8)),
+                                  K.blend_u8(img, np.full(shape[:2], 9, np.uint8), np.full(shape[:2], 3, np.uint8)))
