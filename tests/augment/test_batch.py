@@ -231,6 +231,42 @@ def test_command_line_process_forks_workers_with_the_same_bytes(tmp_path, ops_fi
         assert (out / "output.manifest").read_bytes() == (tmp_path / "w1" / "output.manifest").read_bytes()
 
 
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_ctrl_c_stops_cleanly_and_the_same_command_finishes(tmp_path, ops_file, workers):
+    """A real SIGINT to the command's process group (what Ctrl-C sends), workers included."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    src = tmp_path / "in"
+    _write_detection(src, n=300, size=(96, 128))
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "augment", "run", str(src), "-o", str(out), "--ops", ops_file,
+           "--workers", workers, "--quiet"]
+    proc = subprocess.Popen(cmd, start_new_session=True, stderr=subprocess.PIPE, text=True)
+    journal = out / ".augment" / "journal.jsonl"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if journal.exists() and journal.read_text().count("\n") >= 5:
+            break
+        time.sleep(0.01)
+    os.killpg(proc.pid, signal.SIGINT)
+    err = proc.communicate(timeout=60)[1]
+    if proc.returncode == 0:
+        pytest.skip("the run finished before the signal arrived")
+    assert proc.returncode == 130, err
+    assert "interrupted after" in err and "Traceback" not in err
+    assert not (out / "output.manifest").exists()
+    done = journal.read_text().count("\n")
+    assert 5 <= done < 300
+    assert subprocess.run(cmd, capture_output=True, timeout=120).returncode == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["counts"]["written"] == 300
+    assert not list((out / "Data").glob(".*.part"))
+
+
 def test_interrupted_run_resumes_without_redoing(tmp_path, ops_file, monkeypatch):
     src = tmp_path / "in"
     _write_detection(src, n=5)
