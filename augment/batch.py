@@ -537,9 +537,13 @@ def _units(items: Sequence[Item], spec: RunSpec) -> list[Unit]:
 
 def _groups(todo: list[Unit], workers: int) -> list[list[Unit]]:
     """Groups of up to GROUP units, smaller when there are few units (so that every worker gets
-    several groups and an interruption loses little)."""
+    several groups and an interruption loses little), and pairs for the last GROUP units of each
+    worker (so that the workers finish together instead of one waiting for another's last group)."""
     size = max(1, min(GROUP, len(todo) // (workers * 4)))
-    return [todo[i:i + size] for i in range(0, len(todo), size)]
+    tail = min(len(todo), workers * size) if workers > 1 and size > 2 else 0
+    head = len(todo) - tail
+    groups = [todo[i:min(i + size, head)] for i in range(0, head, size)]
+    return groups + [todo[i:i + 2] for i in range(head, len(todo), 2)]
 
 
 def _execute(todo: list[Unit], spec: RunSpec, workers: int, sink, owns_process: bool) -> None:
