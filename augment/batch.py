@@ -385,6 +385,15 @@ _STAGES = (_stage_annotation, _stage_image, _stage_augment, _stage_annotation_ou
 GROUP = 8  # units per group in _process_group
 
 
+def _init_pool_worker(spec: RunSpec) -> None:
+    # Ctrl-C reaches the whole process group: the parent stops the pool and reports; a worker
+    # interrupted on its own would only print a traceback
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _init_worker(spec)
+
+
 def _process_group(units: Sequence[Unit]) -> list[dict]:
     """Do a few units (in a worker) stage by stage: every annotation, then every decode, every
     augmentation, every encode, every write. Each stage's code and tables stay warm in the CPU's
@@ -571,7 +580,7 @@ def _execute(todo: list[Unit], spec: RunSpec, workers: int, sink, owns_process: 
         # job once is nearly as quick and inherits nothing.
         ctx = mp.get_context("forkserver")
         ctx.set_forkserver_preload(["augment.batch"])
-    with ctx.Pool(workers, initializer=_init_worker, initargs=(spec,)) as pool:
+    with ctx.Pool(workers, initializer=_init_pool_worker, initargs=(spec,)) as pool:
         try:
             for recs in pool.imap_unordered(_process_group, _groups(todo, workers)):
                 for rec in recs:
