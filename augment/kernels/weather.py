@@ -300,11 +300,11 @@ def snow(image: np.ndarray, gen: np.random.Generator, density: float, flake_size
          angle: float, uniformity: float, layers: int) -> np.ndarray:
     """Snowflakes (imgaug ``SnowflakesLayer``): dots at ``density`` per cell of a grid scaled by
     ``1 - flake_size`` (bigger flakes = coarser grid; the ``layers`` fields drawn as one), fewer
-    where low-frequency noise is low (``uniformity`` 1 = even), rounded (3x3 Gaussian) on coarse
-    grids, drawn out along ``angle`` by ``speed * size`` cells, brightened by a gamma and gain,
-    blown up (bilinear) to the image size, then added to and max-ed with the image
-    (``max(img + a n, b n)`` with ``a = 0.1 + 20 speed``, ``b = 1 + 20 speed``, computed as
-    ``max(img, (b - a) n) + a n``: ``b - a = 0.9``)."""
+    where low-frequency noise is low (``uniformity`` 1 = even), rounded (3x3 Gaussian), drawn out
+    along ``angle`` by ``speed * size`` cells, brightened by a gamma and gain, blown up (bilinear)
+    to the image size, then added to and max-ed with the image (``max(img + a n, b n)`` with
+    ``a = 0.1 + 20 speed``, ``b = 1 + 20 speed``, computed as ``max(img, (b - a) n) + a n``:
+    ``b - a = 0.9``)."""
     h, w = image.shape[:2]
     f = min(max(1.0 - float(flake_size), 0.05), 1.0)
     hd, wd = max(1, int(h * f)), max(1, int(w * f))
@@ -317,15 +317,14 @@ def snow(image: np.ndarray, gen: np.random.Generator, density: float, flake_size
         gate = cv2.convertScaleAbs(_noise_grid(gen, hd, wd, hq, wq, 2, 2, 0.5), alpha=510.0,
                                    beta=-255.0 * (1.0 - uniformity))
     dots = _dot_field(gen, hd, wd, p, gate)
-    pre = 1.0
-    if f < 0.6:  # coarse grid: a one-cell dot would be blown up into a square
-        dots = cv2.GaussianBlur(dots, (3, 3), 0.6)
-        pre = 2.25  # back to ~255 at the centre of a lone flake
+    # round flakes: a lone dot would otherwise be a one-cell square (or, drawn out, a dash)
+    dots = cv2.GaussianBlur(dots, (3, 3), 0.6)
+    pre = 2.25  # back to ~255 at the centre of a lone flake
     k = int(speed * max(hd, wd))
     if k > 1:
         # motion streak (imgaug: a normalised line kernel): k taps along the angle, one per row,
-        # summing to 1.9 (coverage and brightness as before); the cost is ~k passes
-        dots = cv2.filter2D(dots, -1, _streak_kernel(k, int(round(angle * 2)), 190))
+        # summing to 1.7 (coverage and brightness as before); the cost is ~k passes
+        dots = cv2.filter2D(dots, -1, _streak_kernel(k, int(round(angle * 2)), 170))
     gain = 1.0 + 5.0 * (1.0 - uniformity)
     gamma = 1.0 + 2.0 * (1.0 - uniformity)
     if not dots.flags.writeable or not dots.flags.c_contiguous:
