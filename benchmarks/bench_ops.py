@@ -36,7 +36,8 @@ Method (the same for both sides, in the same process)
              `BboxParams(pascal_voc, label_fields=["labels"])` when boxes are given), augrs
              `Compose` likewise, imgaug augmenter (`BoundingBoxesOnImage.from_xyxy_array` inside the call)
   `index` increases with every call, so each call draws new parameters, as the peers' RNGs do.
-* Timing: 3 warm-up calls, then k calls per window (k sized so a window lasts ~--window seconds),
+* Timing: 3 warm-up calls, then k calls per window (k sized so a window lasts ~--window seconds,
+  at least MIN_CALLS = 4, so that a slow peer's window averages a few random draws),
   gc disabled inside a window. --rounds rounds; in each round every row's contestants are timed in
   adjacent windows (order reversed every other round: A B C / C B A), and rows follow one another,
   so a slow patch of the machine hits both sides of a comparison alike. Per round, ratio =
@@ -407,13 +408,16 @@ def window(call, k):
         gc.enable()
 
 
+MIN_CALLS = 4  # per window: one slow call (imgaug Weather ~60-100 ms) would make a window one draw
+
+
 def calibrate(call, target):
     for _ in range(3):
         out = call()
     t0 = time.perf_counter()
     call()
     one = time.perf_counter() - t0
-    return out, max(1, int(target / max(one, 1e-7)))
+    return out, max(MIN_CALLS, int(target / max(one, 1e-7)))
 
 
 def make_ours(A, row, size, img, boxes, with_boxes):
