@@ -149,9 +149,19 @@ class Operator:
         return dataclasses.replace(self, **changes)
 
     # ----------------------------------------------------------------- running
-    def prepare(self, image: np.ndarray) -> ImageMeta:
+    def _check_and_describe(self, image: np.ndarray) -> ImageMeta:
         """Check that the operator supports ``image`` (else :class:`UnsupportedImageError`) and
-        return its :class:`ImageMeta`: one read of shape and dtype per call."""
+        return its :class:`ImageMeta`: one read of shape and dtype per call. An operator that
+        overrides :meth:`check_image` has its override called. (The framework's own hooks are
+        named ``_check_*`` / ``_apply_*`` to stay clear of names subclasses may use.)"""
+        if type(self).check_image is not Operator.check_image:
+            self.check_image(image)
+            return image_meta(image)
+        return self._check_supported(image)
+
+    def _check_supported(self, image: np.ndarray) -> ImageMeta:
+        """The default check (dtype in ``dtypes``, shape (H, W) or (H, W, C) with C in 1, 3, 4,
+        not empty), fused with reading the :class:`ImageMeta`."""
         shape = image.shape
         dtype = image.dtype
         if len(shape) == 3:
@@ -165,7 +175,9 @@ class Operator:
         return _new_meta(ImageMeta, (shape[0], shape[1], c, dtype))
 
     def check_image(self, image: np.ndarray) -> None:
-        self.prepare(image)
+        """Raise :class:`UnsupportedImageError` for an image the operator does not support.
+        Override to refuse more (call ``super().check_image(image)`` for the default checks)."""
+        self._check_supported(image)
 
     def _unsupported(self, image: np.ndarray) -> None:
         allowed = ", ".join(np.dtype(d).name for d in self.dtypes)
@@ -174,9 +186,9 @@ class Operator:
             f"supported: dtypes {allowed}, shape (H, W) or (H, W, C) with C in 1, 3, 4"
         )
 
-    def _apply(self, image: np.ndarray, params: Any, meta: ImageMeta) -> np.ndarray:
-        """:meth:`apply_image` for an image already described by ``meta`` (subclasses may use it
-        to skip reading the shape again)."""
+    def _apply_described(self, image: np.ndarray, params: Any, meta: ImageMeta) -> np.ndarray:
+        """:meth:`apply_image` for an image already described by ``meta`` (framework subclasses
+        use it to skip reading the shape again)."""
         return self.apply_image(image, params)
 
     def policy(self, pipeline_policy: BoxPolicy | None = None) -> BoxPolicy:
@@ -189,17 +201,17 @@ class Operator:
     def run(self, sample: Sample, rng: Any, params: Any = None, policy: BoxPolicy | None = None) -> Outcome:
         """Augment one Sample: validate, draw (unless ``params``), apply, apply the box policy."""
         image = sample.image
-        meta = self.prepare(image)
+        meta = self._check_and_describe(image)
         boxes = sample.boxes
         if not len(boxes):  # nothing to validate, move or filter
             if params is None:
                 params = self.sample(rng, meta)
-            return Outcome(sample.with_image(self._apply(image, params, meta)), params)
+            return Outcome(sample.with_image(self._apply_described(image, params, meta)), params)
         if self.do_validation:
             sample.validate(self.name)
         if params is None:
             params = self.sample(rng, meta)
-        new_image = self._apply(image, params, meta)
+        new_image = self._apply_described(image, params, meta)
         return self.finish(sample, new_image, self.apply_boxes(boxes, params, meta), params, policy)
 
     def finish(self, sample: Sample, new_image: np.ndarray, moved: np.ndarray, params: Any,
@@ -215,10 +227,10 @@ class Operator:
         return Outcome(sample.with_boxes(new_image, clipped, keep), params)
 
     def run_image(self, image: np.ndarray, rng: Any, params: Any = None) -> tuple[np.ndarray, Any]:
-        meta = self.prepare(image)
+        meta = self._check_and_describe(image)
         if params is None:
             params = self.sample(rng, meta)
-        return self._apply(image, params, meta), params
+        return self._apply_described(image, params, meta), params
 
     def __call__(
         self,

@@ -44,7 +44,7 @@ class LutOperator(Operator):
     def apply_image(self, image: np.ndarray, params: Any) -> np.ndarray:
         return self._lut_or_float(image, params, image_meta(image))
 
-    def _apply(self, image: np.ndarray, params: Any, meta: ImageMeta) -> np.ndarray:
+    def _apply_described(self, image: np.ndarray, params: Any, meta: ImageMeta) -> np.ndarray:
         if type(self).apply_image is not LutOperator.apply_image:  # a subclass with its own kernel
             return self.apply_image(image, params)
         return self._lut_or_float(image, params, meta)

@@ -167,7 +167,7 @@ class Pipeline:
         validate = sample is not None and len(sample.boxes) > 0
         for k in range(start, stop):
             op = self.ops[k]
-            meta = op.prepare(image)
+            meta = op._check_and_describe(image)
             if validate and op.do_validation:
                 sample.validate(op.name)
             p = params[k] if params is not None else op.sample(LazyRng(self.seed, epoch, index, k), meta)

@@ -77,7 +77,7 @@ def sigmoid_table(gain: float, cutoff: float) -> np.ndarray:
     g, c = np.float32(gain), np.float32(cutoff)
     t = c - _UNIT
     np.multiply(g, t, out=t)
-    if float(g) * max(float(c), 1.0 - float(c)) > 80.0:  # exp may overflow (to inf: the table is 0)
+    if abs(float(g)) * max(abs(float(c)), abs(1.0 - float(c))) > 80.0:  # exp may overflow (to inf)
         with np.errstate(over="ignore"):
             np.exp(t, out=t)
     else:
@@ -161,7 +161,7 @@ def _apply_lut_sz(image: np.ndarray, table: np.ndarray) -> np.ndarray:
         table = np.ascontiguousarray(table, np.uint8)
     if _TRANSLATE_OUT and image.flags.c_contiguous and image.size:
         # translate straight from the input into a new array: one pass, no copy first
-        out = np.empty_like(image)
+        out = np.empty(image.shape, np.uint8)  # a plain ndarray, whatever the input's subclass
         _translate(memoryview(image).cast("B"), memoryview(table), out=memoryview(out).cast("B"))
     else:
         out = np.array(image, copy=True, order="C")
@@ -178,7 +178,7 @@ def _translate_has_out() -> bool:
     src, dst = np.arange(4, dtype=np.uint8), np.zeros(4, np.uint8)
     try:
         _translate(memoryview(src), memoryview(IDENTITY[::-1].copy()), out=memoryview(dst))
-    except TypeError:
+    except Exception:  # TypeError; stringzilla 3.x raises SystemError (a TypeError as its cause)
         return False
     return bool((dst == 255 - src).all())
 

@@ -8,10 +8,13 @@ it replaced), bit for bit.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pytest
 
 import augment as A
+from augment.core.base import Params
 from augment.kernels import blur as KB
 from augment.kernels import color as K
 from augment.random import LazyRng
@@ -175,20 +178,113 @@ def test_lazy_rng_large_coordinates():
 @pytest.mark.parametrize("bad", [np.zeros((4, 4, 2), np.uint8), np.zeros((0, 4, 3), np.uint8),
                                  np.zeros((4, 0), np.uint8), np.zeros((4,), np.uint8),
                                  np.zeros((2, 4, 4, 3, 1), np.uint8), np.zeros((4, 4, 3), np.int32)])
-def test_prepare_refuses_what_check_image_refused(bad):
+def test_the_fused_check_refuses_what_check_image_refuses(bad):
     op = A.LightContrast()
     with pytest.raises(A.UnsupportedImageError, match="LightContrast: unsupported image"):
-        op.prepare(bad)
-    with pytest.raises(A.UnsupportedImageError):
+        op._check_and_describe(bad)
+    with pytest.raises(A.UnsupportedImageError, match="LightContrast: unsupported image"):
         op.check_image(bad)
+    with pytest.raises(A.UnsupportedImageError):
+        op(bad)
 
 
-def test_prepare_returns_the_image_meta():
+def test_the_fused_check_returns_the_image_meta():
     from augment.structures import ImageMeta, image_meta
 
     for img in (np.zeros((5, 7), np.uint8), np.zeros((5, 7, 1), np.uint16), np.zeros((5, 7, 4), np.float32)):
-        meta = A.Flip().prepare(img)
+        meta = A.Flip()._check_and_describe(img)
         assert isinstance(meta, ImageMeta) and meta == image_meta(img)
+
+
+# ----------------------------------------------------------------------------- operators of users
+@dataclass(frozen=True, slots=True)
+class _ShiftParams(Params):
+    v: int
+
+
+@dataclass(frozen=True, kw_only=True)  # what @register does, without adding to the registry
+class _NeedsBig(A.LightContrast):
+    """Refuses small images through the public check_image hook (calling the default first)."""
+
+    def check_image(self, image):
+        super().check_image(image)
+        if min(image.shape[:2]) < 16:
+            raise A.UnsupportedImageError(f"{self.name}: image must be at least 16x16")
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Named(A.Operator):
+    """Uses names a framework might want for itself: a field `prepare`, helpers `_apply`, `apply`."""
+
+    prepare: str = "x"
+
+    def _apply(self, image, params):
+        return image + np.uint8(params.v)
+
+    def sample(self, rng, meta):
+        return _ShiftParams(int(rng.integers(1, 5)) + meta.height * 0)
+
+    def apply_image(self, image, params):
+        return self._apply(image, params)
+
+
+def test_a_check_image_override_is_honoured_everywhere():
+    small, big = np.zeros((8, 8, 3), np.uint8), np.zeros((16, 16, 3), np.uint8)
+    op = _NeedsBig(func="linear")
+    for x in (small, A.Sample(small), A.Sample(small, [[1, 1, 4, 4]], ["a"])):
+        with pytest.raises(A.UnsupportedImageError, match="at least 16x16"):
+            op(x, seed=0)
+    for pipe in (A.Pipeline([op], seed=0), A.Pipeline([op, A.LightContrast(func="gamma")], seed=0)):  # fused too
+        with pytest.raises(A.UnsupportedImageError, match="at least 16x16"):
+            pipe(small)
+        assert pipe(big).shape == big.shape
+    with pytest.raises(A.UnsupportedImageError, match="unsupported image"):  # the default checks still run
+        op(np.zeros((20, 20, 2), np.uint8))
+
+
+def test_user_names_do_not_collide_with_the_framework():
+    img = np.full((6, 5, 3), 10, np.uint8)
+    out = _Named(prepare="y")(img, seed=3)
+    assert out.shape == img.shape and 11 <= int(out[0, 0, 0]) <= 14
+    assert A.Pipeline([_Named(), A.Flip()], seed=3)(img).shape == img.shape
+
+
+# ----------------------------------------------------------------------------- stringzilla versions
+def test_translate_without_out_is_detected(monkeypatch):
+    """stringzilla 3.x has no ``out=``: its translate raises SystemError (caused by a TypeError);
+    the import must not fail, and tables are then applied on a copy, in place."""
+
+    def old_translate(src, table, out=None, inplace=False):
+        if out is not None:
+            raise SystemError("<built-in function translate> returned a result with an exception set")
+        view = np.frombuffer(src, np.uint8)
+        view[:] = np.frombuffer(table, np.uint8)[view]
+        return None
+
+    monkeypatch.setattr(K, "_translate", old_translate)
+    assert K._translate_has_out() is False
+    monkeypatch.setattr(K, "_TRANSLATE_OUT", False)
+    img = RNG.integers(0, 256, (9, 7, 4), dtype=np.uint8)
+    table = RNG.integers(0, 256, 256, dtype=np.uint8)
+    out = K.apply_lut(img, table)
+    np.testing.assert_array_equal(out, K.apply_lut_cv2(img, table))
+    np.testing.assert_array_equal(out[..., 3], img[..., 3])
+
+
+def test_lut_output_is_a_plain_array_for_a_memmap_input(tmp_path):
+    mm = np.lib.format.open_memmap(tmp_path / "x.npy", mode="w+", dtype=np.uint8, shape=(12, 10, 3))
+    mm[:] = RNG.integers(0, 256, mm.shape, dtype=np.uint8)
+    out = A.LightContrast(func="gamma")(mm, seed=0)
+    assert type(out) is np.ndarray and not np.shares_memory(out, mm)
+
+
+def test_sigmoid_table_with_a_negative_gain_does_not_warn():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        t = K.sigmoid_table(-200.0, 0.5)
+    assert t[:3].tolist() == [255, 255, 255]
 
 
 def test_sample_without_boxes_skips_nothing_that_matters():
