@@ -580,14 +580,16 @@ def _execute(todo: list[Unit], spec: RunSpec, workers: int, sink, owns_process: 
         # job once is nearly as quick and inherits nothing.
         ctx = mp.get_context("forkserver")
         ctx.set_forkserver_preload(["augment.batch"])
-    with ctx.Pool(workers, initializer=_init_pool_worker, initargs=(spec,)) as pool:
-        try:
-            for recs in pool.imap_unordered(_process_group, _groups(todo, workers)):
-                for rec in recs:
-                    sink(rec)
-        except KeyboardInterrupt:
-            pool.terminate()
-            raise
+    pool = ctx.Pool(workers, initializer=_init_pool_worker, initargs=(spec,))
+    try:
+        for recs in pool.imap_unordered(_process_group, _groups(todo, workers)):
+            for rec in recs:
+                sink(rec)
+    except BaseException:
+        pool.terminate()  # Ctrl-C or an error: stop the workers now
+        raise
+    pool.close()  # all done: let the workers exit (quicker than terminate's kill-and-wait)
+    pool.join()
 
 
 def run(spec: RunSpec, *, workers: int = 1, progress: bool = True, owns_process: bool = False) -> dict:
