@@ -417,11 +417,6 @@ def _process_group(units: Sequence[Unit]) -> list[dict]:
     return [job.rec for job in jobs]
 
 
-def _process(unit: Unit) -> dict:
-    """Do one unit (in a worker): returns its journal record."""
-    return _process_group([unit])[0]
-
-
 def _copy_original(unit: Unit, out_dir: Path) -> dict:
     it = unit.item
     files = [unit.name]
@@ -457,19 +452,15 @@ def _check_folders(spec: RunSpec, items: Sequence[Item]) -> None:
             raise RunError(f"input {inp} is inside the output folder {out}: choose another folder")
     elif (out / "output.manifest").resolve() == inp:
         raise RunError(f"writing {out / 'output.manifest'} would overwrite the input manifest")
-    folders: dict[str, str] = {}  # each folder resolved once; a file on its own only if it is a link
+    from manifest.layouts import RealPaths
+
+    real_path = RealPaths()
     prefix = os.path.join(str(out), "")
     for it in items:
         for p in (it.image, it.voc):
             if not p:
                 continue
-            if os.path.islink(p):
-                real = os.path.realpath(p)
-            else:
-                head, tail = os.path.split(os.path.abspath(p))
-                if head not in folders:
-                    folders[head] = os.path.realpath(head)
-                real = os.path.join(folders[head], tail)
+            real = real_path(p)
             if real == str(out) or real.startswith(prefix):
                 raise RunError(f"input file {p} is inside the output folder {out}: choose another folder")
 

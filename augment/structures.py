@@ -101,11 +101,7 @@ class Sample:
                 f"Sample: image must have shape (H, W) or (H, W, C), got shape {image.shape}"
             )
         if boxes is None and labels is None and not fields:  # an image without boxes
-            _setattr(self, "image", image)
-            _setattr(self, "boxes", _EMPTY_BOXES)
-            _setattr(self, "labels", [])
-            _setattr(self, "fields", {})
-            _setattr(self, "meta", dict(meta) if meta else {})
+            self._set(image, _EMPTY_BOXES, [], {}, dict(meta) if meta else {})
             return
         arr = _as_boxes(boxes)
         n = len(arr)
@@ -141,11 +137,7 @@ class Sample:
     def _trusted(cls, image, boxes, labels, fields, meta) -> "Sample":
         """Build without checks: for operators that already hold valid, consistent parts."""
         self = _new_object(cls)
-        _setattr(self, "image", image)
-        _setattr(self, "boxes", boxes)
-        _setattr(self, "labels", labels)
-        _setattr(self, "fields", fields)
-        _setattr(self, "meta", meta)
+        self._set(image, boxes, labels, fields, meta)
         return self
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -179,13 +171,7 @@ class Sample:
         return Sample(**parts)
 
     def with_image(self, image: np.ndarray) -> "Sample":
-        new = _new_object(Sample)
-        _setattr(new, "image", image)
-        _setattr(new, "boxes", self.boxes)
-        _setattr(new, "labels", self.labels)
-        _setattr(new, "fields", self.fields)
-        _setattr(new, "meta", self.meta)
-        return new
+        return Sample._trusted(image, self.boxes, self.labels, self.fields, self.meta)
 
     def with_boxes(self, image: np.ndarray, boxes: np.ndarray, keep: np.ndarray | None) -> "Sample":
         """New image and boxes; ``keep`` (bool mask over the old boxes) filters every per-box field."""

@@ -86,24 +86,26 @@ def _walk(root: Path) -> list[Path]:
     return out
 
 
-class _Resolver:
-    """``Path.resolve()`` for many files of a few folders: each folder is resolved once, and a
-    file only on its own when it is a symbolic link (one ``lstat`` instead of one per component)."""
+class RealPaths:
+    """``os.path.realpath`` for many files of a few folders: each folder is resolved once, and a
+    file on its own only when it is a symbolic link (one ``lstat`` instead of one per component)."""
 
     def __init__(self) -> None:
-        self.dirs: dict[Path, str] = {}
+        self.dirs: dict[str, str] = {}
 
-    def __call__(self, p: Path) -> str:
+    def __call__(self, p: str | os.PathLike) -> str:
+        p = os.fspath(p)
         if os.path.islink(p):
-            return str(p.resolve())
-        d = self.dirs.get(p.parent)
+            return os.path.realpath(p)
+        head, tail = os.path.split(os.path.abspath(p))
+        d = self.dirs.get(head)
         if d is None:
-            d = self.dirs[p.parent] = str(p.parent.resolve())
-        return os.path.join(d, p.name)
+            d = self.dirs[head] = os.path.realpath(head)
+        return os.path.join(d, tail)
 
 
-def _loc(p: Path, relative_to: Path | None, resolve: _Resolver | None = None) -> str:
-    real = resolve(p) if resolve is not None else str(p.resolve())
+def _loc(p: Path, relative_to: Path | None, resolve: RealPaths) -> str:
+    real = resolve(p)
     if relative_to is None:
         return Path(real).as_posix()
     rel = os.path.relpath(real, relative_to)  # the caller passes relative_to resolved
@@ -151,7 +153,7 @@ def from_folder(
             log.debug("ignored (not an image or annotation): %s", f)
     samples: list[Sample] = []
     present = set(files)
-    resolve = _Resolver()
+    resolve = RealPaths()
     if rel is not None:
         rel = Path(rel.resolve())
     for img in images:
@@ -174,7 +176,7 @@ def from_folder(
 
 
 def _detection_sample(img: Path, xml: Path, src: str, rel: Path | None, problems: _Collector,
-                      check: bool, present: set, resolve: _Resolver) -> Sample | None:
+                      check: bool, present: set, resolve: RealPaths) -> Sample | None:
     if xml not in present:
         problems.add("image without annotation (no .xml beside it): kept as unlabeled", img)
         return Sample(source=src)
