@@ -66,16 +66,22 @@ def warp_affine(
     interpolation: int = cv2.INTER_LINEAR,
     fill: float = 0,
 ) -> np.ndarray:
-    """Warp with a forward 3x3 ``matrix`` (source -> destination), constant border ``fill``."""
+    """Warp with a forward 3x3 ``matrix`` (source -> destination), constant border ``fill``.
+
+    Bilinear 3-channel uint8 goes through 4 channels (RGB -> RGBA, warp, RGBA -> RGB): OpenCV's
+    4-channel bilinear warp is vectorised where its 3-channel one is not, and the channels are
+    interpolated independently, so the result is bit-identical (``tests/augment/test_geometric.py``).
+    Measured per call, interleaved, CPU-pinned, with the two conversions included: OpenCV 5.0
+    1.8x faster at 224^2 and 512^2 (512^2: ~2.0 -> ~1.1 ms), 1.25x at 1024^2, 1.1x at 64^2;
+    OpenCV 4.14 level (0.94-1.14x)."""
     h, w = out_hw
-    out = cv2.warpAffine(
-        image,
-        to_index_matrix(matrix),
-        (w, h),
-        flags=interpolation,
-        borderMode=cv2.BORDER_CONSTANT,
-        borderValue=_border(image, fill),
-    )
+    m = to_index_matrix(matrix)
+    if interpolation == cv2.INTER_LINEAR and image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3:
+        out = cv2.warpAffine(cv2.cvtColor(image, cv2.COLOR_RGB2RGBA), m, (w, h), flags=interpolation,
+                             borderMode=cv2.BORDER_CONSTANT, borderValue=(fill,) * 4)
+        return cv2.cvtColor(out, cv2.COLOR_RGBA2RGB)
+    out = cv2.warpAffine(image, m, (w, h), flags=interpolation, borderMode=cv2.BORDER_CONSTANT,
+                         borderValue=_border(image, fill))
     return _restore(out, image)
 
 
