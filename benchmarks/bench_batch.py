@@ -26,7 +26,7 @@ Variants, timed wall-clock, interleaved over --rounds rounds (order reversed eve
                          worker spawn, discovery, summary)
 
 Pipelines: Flip ``{"name": "Flip"}`` (lr, p=1) and Rotate ``{"name": "Rotate", "angle_min": -30,
-"angle_max": 30, "box_policy": "clip"}``; seed 0; a new output folder each time (deleted after, not
+"angle_max": 30, "box_policy": "clip"}``; seed 0; a new output folder each time (kept until the end, see ``dispose``; not
 timed). 1-worker variants (and the driver) run pinned to CPU --cpu (default 1); 2-worker variants on
 CPUs 0,1 (``os.sched_setaffinity`` here, inherited by subprocesses and pool workers).
 
@@ -215,16 +215,33 @@ def set_cpus(cpus):
 
 
 def settle():
-    """Flush the last variant's written and deleted files before the next one starts (not timed).
-    Without it the kernel's writeback of ~46 MB per variant (and ext4's discards of the deleted
-    ones) lands in whichever variant comes next: creating a 90 KB file was measured at 0.06 ms
-    after a sync and up to 0.5 ms right after a deletion."""
+    """Flush the last variant's written files before the next one starts (not timed). Without it
+    the kernel's writeback of ~46 MB per variant lands in whichever variant comes next."""
     os.sync()
     time.sleep(0.3)
 
 
-def timed_rounds(variants, rounds, scratch: Path, log):
-    """variants: list of (name, n_images, cpus, fn(out_dir)). Returns {name: [seconds per round]}."""
+def dispose(out: Path, keep: bool) -> None:
+    """A variant's output: kept until the end of the benchmark when there is room (``keep``),
+    else deleted now. Deleting costs the next variant: this machine's ext4 has no journal, and
+    without one ext4 will not reuse an inode freed in the last ~30 s (``recently_deleted``), so
+    every file created right after a deletion of a thousand files first walks past the freed
+    ones (perf: ``openat`` was 10.5 % of a 2-worker Rotate job's CPU right after such a deletion,
+    4.6 % without one). The job creates two files per image and the floor one, so deleting
+    between variants charged the job about twice what it charged the floor."""
+    if not keep:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def room_to_keep(scratch: Path, n_images: int, bytes_per_image: float) -> bool:
+    """True when ``n_images`` outputs (image + .xml) fit on the scratch volume with 2 GB to spare."""
+    need = n_images * bytes_per_image + (2 << 30)
+    return shutil.disk_usage(scratch).free > need
+
+
+def timed_rounds(variants, rounds, scratch: Path, log, keep: bool = True):
+    """variants: list of (name, n_images, cpus, fn(out_dir)). Returns {name: [seconds per round]}.
+    Outputs are left in ``scratch`` when ``keep`` (see :func:`dispose`)."""
     times = {name: [] for name, *_ in variants}
     cpu = {name: [] for name, *_ in variants}
     loads = []
@@ -248,7 +265,7 @@ def timed_rounds(variants, rounds, scratch: Path, log):
             if name.startswith(("cli", "api")) and not name.startswith("start"):
                 c = counts_of(out)
                 assert c["written"] == n, (name, c)
-            shutil.rmtree(out, ignore_errors=True)
+            dispose(out, keep)
             settle()
             log(f"  round {r + 1} {name:24s} {dt:7.3f} s  {n / dt:7.1f} img/s  cpu {cpu[name][-1]:.2f} s")
     return times, cpu, loads
@@ -317,11 +334,12 @@ def components(files, rounds=3, take=40):
         "augment Rotate ±30 clip (Sample + pipeline.run)": aug("Rotate"),
         "VOC parse (read_voc + to_boxes)": lambda i: to_boxes(read_voc(files[i].with_suffix(".xml"))),
         "VOC write (with_boxes + to_bytes), Rotate boxes": vocw("Rotate"),
-        "write .jpg (atomic_write_bytes)": lambda i: atomic_write_bytes(tmp / f"{i}.jpg", jpeg[i]),
-        "write .xml (atomic_write_bytes)": lambda i: atomic_write_bytes(tmp / f"{i}.xml", xml[i]),
-        "plain write .jpg (open/write)": lambda i: (tmp / f"p{i}.jpg").write_bytes(jpeg[i]),
+        "write .jpg (atomic_write_bytes)": lambda i: atomic_write_bytes(tmp / f"{rnd[0]}-{i}.jpg", jpeg[i]),
+        "write .xml (atomic_write_bytes)": lambda i: atomic_write_bytes(tmp / f"{rnd[0]}-{i}.xml", xml[i]),
+        "plain write .jpg (open/write)": lambda i: (tmp / f"{rnd[0]}-p{i}.jpg").write_bytes(jpeg[i]),
         "journal line (json.dumps + write + flush)": None,
     }
+    rnd = [0]
     jf = open(tmp / "journal.jsonl", "a", encoding="utf-8")
     rec = {"unit": "12:0", "source": "img0012.jpg", "copy": 0, "status": "written",
            "files": ["img0012_aug0.jpg", "img0012_aug0.xml"], "boxes": 5}
@@ -331,7 +349,9 @@ def components(files, rounds=3, take=40):
         jf.flush()
     stages["journal line (json.dumps + write + flush)"] = journal
     res = {k: [] for k in stages}
+    # rnd: new file names every round: overwriting would time replacing files, not creating them
     for r in range(rounds):
+        rnd[0] = r
         items = list(stages.items()) if r % 2 == 0 else list(stages.items())[::-1]
         for name, fn in items:
             t0 = time.perf_counter()
@@ -398,13 +418,13 @@ def instrumented(data: Path, ops, scratch: Path, cprofile=True):
     set_cpus(CPU1)
     try:
         t0 = time.perf_counter()
-        B.run(spec_for(data, scratch / "instr", ops), workers=1, progress=False)
+        B.run(spec_for(data, Path(tempfile.mkdtemp(dir=scratch)) / "out", ops), workers=1, progress=False)
         total = time.perf_counter() - t0
     finally:
         B._STAGES = stages
         for owner, attr, fn in saved:
             setattr(owner, attr, fn)
-    shutil.rmtree(scratch / "instr", ignore_errors=True)
+    # outputs stay in scratch (deleted at the end): a deletion here would slow the next run's file creation
     # atomic writes inside _finish are counted in "file writes" too; report them under the summary
     acc["journal (= _execute - _process_group)"] = (acc["_execute (all units + journal)"]
                                                     - acc["_process_group (all units, all of the above)"])
@@ -413,9 +433,8 @@ def instrumented(data: Path, ops, scratch: Path, cprofile=True):
         return acc, None
     pr = cProfile.Profile()
     pr.enable()
-    B.run(spec_for(data, scratch / "prof", ops), workers=1, progress=False)
+    B.run(spec_for(data, Path(tempfile.mkdtemp(dir=scratch)) / "out", ops), workers=1, progress=False)
     pr.disable()
-    shutil.rmtree(scratch / "prof", ignore_errors=True)
     s = io.StringIO()
     pstats.Stats(pr, stream=s).sort_stats("tottime").print_stats(25)
     return acc, s.getvalue()
@@ -631,8 +650,14 @@ def main():
             shutil.rmtree(scratch / "warm", ignore_errors=True)
     set_cpus(CPU1)
     rev0 = machine()
-    times, cpu, loads = timed_rounds(V, args.rounds, scratch, log)
-    res = {"n": n, "rounds": args.rounds, "times": times, "cpu": cpu, "loads": loads, "machine_at_start": rev0, "machine": machine(),
+    mean_bytes = statistics.mean(f.stat().st_size for f in files)
+    # every variant's images, .xml (4 KB blocks) and more, every round (the floor writes fewer)
+    keep = room_to_keep(scratch, args.rounds * len(V) * n, mean_bytes + 3 * 4096)
+    if not keep:
+        log("not enough free space to keep the outputs: deleting each variant's after it (see dispose)")
+    times, cpu, loads = timed_rounds(V, args.rounds, scratch, log, keep)
+    res = {"n": n, "rounds": args.rounds, "times": times, "cpu": cpu, "loads": loads, "kept_outputs": keep,
+           "machine_at_start": rev0, "machine": machine(),
            "command": "python benchmarks/bench_batch.py " + " ".join(sys.argv[1:]),
            "mean_kb": statistics.mean(f.stat().st_size for f in files) / 1024}
     if not args.no_profile:
