@@ -10,7 +10,7 @@ import pytest
 
 import augment as A
 from augment.kernels.boxes import transform_boxes
-from augment.kernels.geometric import to_index_matrix, warp_affine
+from augment.kernels.geometric import _warp_rgb_via_rgba, to_index_matrix, warp_affine
 from augment.structures import image_meta
 from tests.conftest import make_image
 
@@ -64,6 +64,36 @@ def test_rgb_bilinear_warp_through_rgba_is_bit_identical(hw, out_hw, view, fill)
         got = warp_affine(img, m, out_hw, cv2.INTER_LINEAR, fill)
         assert got.dtype == np.uint8 and got.flags.c_contiguous
         np.testing.assert_array_equal(got, want)
+        # the RGBA route itself, also where warp_affine does not take it (OpenCV 4.x)
+        np.testing.assert_array_equal(_warp_rgb_via_rgba(img, to_index_matrix(m), out_hw, fill), want)
+
+
+def test_rgba_route_returns_fresh_arrays_across_sizes_and_threads():
+    """The RGBA route keeps per-thread scratch buffers: results must never alias them, whatever
+    the sequence of sizes, and threads must not share them."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    g = np.random.default_rng(5)
+    imgs = [g.integers(0, 256, hw + (3,), dtype=np.uint8) for hw in [(40, 60), (60, 40), (40, 60), (33, 33)]]
+    mats = [_rotation(d, 1.0, 30.0, 20.0) for d in (10.0, -25.0, 90.0, 33.0)]
+
+    def want(img, m):
+        return cv2.warpAffine(img, to_index_matrix(m), img.shape[1::-1], flags=cv2.INTER_LINEAR,
+                              borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0))
+
+    expected = [want(i, m) for i, m in zip(imgs, mats)]
+    outs = [_warp_rgb_via_rgba(i, to_index_matrix(m), i.shape[:2], 0) for i, m in zip(imgs, mats)]
+    for o, e in zip(outs, expected):  # earlier results untouched by later calls
+        np.testing.assert_array_equal(o, e)
+
+    def work(k):
+        return [_warp_rgb_via_rgba(imgs[(k + j) % 4], to_index_matrix(mats[(k + j) % 4]), imgs[(k + j) % 4].shape[:2], 0)
+                for j in range(40)]
+
+    with ThreadPoolExecutor(4) as ex:
+        for k, res in enumerate(ex.map(work, range(8))):
+            for j, o in enumerate(res):
+                np.testing.assert_array_equal(o, expected[(k + j) % 4])
 
 
 @pytest.mark.parametrize("op", FAST_PATH_OPS + [A.Resize(height=50, width=70)], ids=repr)
