@@ -356,7 +356,7 @@ def components(files, rounds=3, take=40):
         "augment read_image (decode, EXIF, array)": lambda i: read_image(files[i]),
         "Pillow encode q95 4:2:0 (default)": lambda i: enc_pil(i),
         "Pillow encode q95 4:4:4": lambda i: enc_pil(i, 0),
-        "augment encode_image q95 (fromarray + 4:4:4)": lambda i: encode_image(arrays[i], "JPEG", quality=95),
+        "augment encode_image q95 4:2:0 (OpenCV)": lambda i: encode_image(arrays[i], "JPEG", quality=95),
         "augment Flip (Sample + pipeline.run)": aug("Flip"),
         "augment Rotate ±30 clip (Sample + pipeline.run)": aug("Rotate"),
         "VOC parse (read_voc + to_boxes)": lambda i: to_boxes(read_voc(files[i].with_suffix(".xml"))),

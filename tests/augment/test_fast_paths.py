@@ -8,6 +8,7 @@ it replaced), bit for bit.
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +20,14 @@ from augment.kernels import blur as KB
 from augment.kernels import color as K
 from augment.random import LazyRng
 
-RNG = np.random.default_rng(1234)
+RNG = np.random.default_rng(1234)  # for module-level case lists only (drawn once, at import)
+
+
+@pytest.fixture
+def rng(request):
+    """A generator of the test's own, seeded by its name: the values a test draws do not depend on
+    which other tests ran before it."""
+    return np.random.default_rng(zlib.crc32(request.node.name.encode()))
 
 
 # ----------------------------------------------------------------------------- reference formulas
@@ -70,23 +78,23 @@ def test_gamma_table_equals_the_formula():
         assert K.gamma_table(g).tobytes() == ref_gamma(g).tobytes(), g
 
 
-def test_sigmoid_table_equals_the_formula_and_stays_quiet_on_overflow():
-    cases = list(zip(RNG.uniform(0, 1000, 500).tolist(), RNG.uniform(0, 1, 500).tolist()))
+def test_sigmoid_table_equals_the_formula_and_stays_quiet_on_overflow(rng):
+    cases = list(zip(rng.uniform(0, 1000, 500).tolist(), rng.uniform(0, 1, 500).tolist()))
     cases += [(0.0, 0.0), (1000.0, 1.0), (1000.0, 0.0), (90.0, 1.0), (5.0, 0.3), (6.0, 0.6)]
     with np.errstate(over="raise", divide="raise", invalid="raise"):  # an expected overflow must not warn
         for gain, cutoff in cases:
             assert K.sigmoid_table(gain, cutoff).tobytes() == ref_sigmoid(gain, cutoff).tobytes(), (gain, cutoff)
 
 
-def test_log_linear_multiply_tables_equal_the_formulas():
-    for v in RNG.uniform(0, 100, 500).tolist() + [0.0, 1.0, 0.4, 1.6]:
+def test_log_linear_multiply_tables_equal_the_formulas(rng):
+    for v in rng.uniform(0, 100, 500).tolist() + [0.0, 1.0, 0.4, 1.6]:
         assert K.log_table(v).tobytes() == ref_log(v).tobytes(), v
         assert K.linear_table(v).tobytes() == ref_linear(v).tobytes(), v
         assert K.multiply_table(v).tobytes() == ref_multiply(v).tobytes(), v
 
 
-def test_sharpen_matrix_equals_the_formula_bytewise():
-    cases = list(zip(RNG.uniform(0, 1, 2000).tolist(), RNG.uniform(0, 100, 2000).tolist()))
+def test_sharpen_matrix_equals_the_formula_bytewise(rng):
+    cases = list(zip(rng.uniform(0, 1, 2000).tolist(), rng.uniform(0, 100, 2000).tolist()))
     cases += [(0.0, 0.0), (1.0, 1.0), (0.0, 100.0), (1.0, 0.0), (1e-300, 1.0), (1e-40, 5.0), (0.2, 1.2)]
     for a, lightness in cases:
         got, want = KB.sharpen_matrix(a, lightness), ref_sharpen(a, lightness)
@@ -104,9 +112,9 @@ def _lut_reference(img, table):
 
 
 @pytest.mark.parametrize("shape", [(31, 17, 3), (31, 17), (31, 17, 1), (31, 17, 4), (1, 1, 3)])
-def test_apply_lut_every_layout(shape):
-    img = RNG.integers(0, 256, shape, dtype=np.uint8)
-    table = RNG.integers(0, 256, 256, dtype=np.uint8)
+def test_apply_lut_every_layout(shape, rng):
+    img = rng.integers(0, 256, shape, dtype=np.uint8)
+    table = rng.integers(0, 256, 256, dtype=np.uint8)
     for src in (img, img[:, ::2], np.asfortranarray(img), img[::-1]):
         ro = src.copy()
         ro.setflags(write=False)
@@ -121,9 +129,9 @@ def test_apply_lut_every_layout(shape):
             np.testing.assert_array_equal(x, before)
 
 
-def test_apply_lut_accepts_a_non_uint8_or_strided_table():
-    img = RNG.integers(0, 256, (9, 9, 3), dtype=np.uint8)
-    table = RNG.integers(0, 256, 512).astype(np.int64)[::2]
+def test_apply_lut_accepts_a_non_uint8_or_strided_table(rng):
+    img = rng.integers(0, 256, (9, 9, 3), dtype=np.uint8)
+    table = rng.integers(0, 256, 512).astype(np.int64)[::2]
     np.testing.assert_array_equal(K.apply_lut(img, table), _lut_reference(img, table.astype(np.uint8)))
 
 
@@ -143,8 +151,8 @@ def _cutout_reference(image, params, op):
 
 
 @pytest.mark.parametrize("shape", [(40, 50, 3), (40, 50), (40, 50, 1), (40, 50, 4)])
-def test_cutout_uint8_fill_equals_the_general_path(shape):
-    img = RNG.integers(0, 256, shape, dtype=np.uint8)
+def test_cutout_uint8_fill_equals_the_general_path(shape, rng):
+    img = rng.integers(0, 256, shape, dtype=np.uint8)
     op = A.CutOut(nb_iterations_min=0, nb_iterations_max=4, size_min=0.0, size_max=0.7, squared=False,
                   cval_min=0, cval_max=255)
     for i in range(40):
@@ -258,7 +266,7 @@ def test_user_names_do_not_collide_with_the_framework():
 
 
 # ----------------------------------------------------------------------------- stringzilla versions
-def test_translate_without_out_is_detected(monkeypatch):
+def test_translate_without_out_is_detected(monkeypatch, rng):
     """stringzilla 3.x has no ``out=``: its translate raises SystemError (caused by a TypeError);
     the import must not fail, and tables are then applied on a copy, in place."""
 
@@ -272,16 +280,16 @@ def test_translate_without_out_is_detected(monkeypatch):
     monkeypatch.setattr(K, "_translate", old_translate)
     assert K._translate_has_out() is False
     monkeypatch.setattr(K, "_TRANSLATE_OUT", False)
-    img = RNG.integers(0, 256, (9, 7, 4), dtype=np.uint8)
-    table = RNG.integers(0, 256, 256, dtype=np.uint8)
+    img = rng.integers(0, 256, (9, 7, 4), dtype=np.uint8)
+    table = rng.integers(0, 256, 256, dtype=np.uint8)
     out = K.apply_lut(img, table)
     np.testing.assert_array_equal(out, _lut_reference(img, table))
     np.testing.assert_array_equal(out[..., 3], img[..., 3])
 
 
-def test_lut_output_is_a_plain_array_for_a_memmap_input(tmp_path):
+def test_lut_output_is_a_plain_array_for_a_memmap_input(tmp_path, rng):
     mm = np.lib.format.open_memmap(tmp_path / "x.npy", mode="w+", dtype=np.uint8, shape=(12, 10, 3))
-    mm[:] = RNG.integers(0, 256, mm.shape, dtype=np.uint8)
+    mm[:] = rng.integers(0, 256, mm.shape, dtype=np.uint8)
     out = A.LightContrast(func="gamma")(mm, seed=0)
     assert type(out) is np.ndarray and not np.shares_memory(out, mm)
 
@@ -295,8 +303,8 @@ def test_sigmoid_table_with_a_negative_gain_does_not_warn():
     assert t[:3].tolist() == [255, 255, 255]
 
 
-def test_sample_without_boxes_skips_nothing_that_matters():
-    img = RNG.integers(0, 256, (20, 30, 3), dtype=np.uint8)
+def test_sample_without_boxes_skips_nothing_that_matters(rng):
+    img = rng.integers(0, 256, (20, 30, 3), dtype=np.uint8)
     s = A.Sample(img, meta={"source": "x"})
     for op in (A.LightContrast(), A.CutOut(), A.Sharpen(), A.Flip(), A.Crop()):
         out = op(s, seed=1, index=2)
