@@ -10,48 +10,59 @@ Everything public is listed in ``__all__`` (pinned by a test); modules not named
 
 from __future__ import annotations
 
+import importlib
 import logging
-
-from .core.base import AffineOperator, Operator, Outcome, Params
-from .core.pipeline import Pipeline
-from .core.policy import BoxPolicy
-from .core.registry import OPERATORS, get_operator, operator_from_dict
-from .errors import (
-    AugmentError,
-    BoxError,
-    ConfigError,
-    SampleError,
-    UnknownOperatorError,
-    UnsupportedImageError,
-)
-from .core.lut import LutOperator
-from .ops import (
-    AddNoise,
-    Blur,
-    Crop,
-    CutOut,
-    Flip,
-    Grayscale,
-    HistogramEqual,
-    LightArithmetic,
-    LightContrast,
-    MotionBlur,
-    Padding,
-    Resize,
-    Rotate,
-    Saturation,
-    Scale,
-    Sharpen,
-    Shear,
-    Translate,
-    Weather,
-)
-from .random import rng
-from .structures import ImageMeta, Sample
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+# Public names load on first use (PEP 562), so that ``import augment`` and the ``augment`` command's
+# first lines do not import numpy and OpenCV: the command sets its thread variables before numpy
+# loads (augment.launch). Each name, and the module (relative to this package) that defines it:
+_EXPORTS = {
+    **dict.fromkeys(("Sample", "ImageMeta"), "structures"),
+    **dict.fromkeys(("Crop", "Flip", "Padding", "Resize", "Rotate", "Scale", "Shear", "Translate", "AddNoise",
+                     "Blur", "CutOut", "Grayscale", "HistogramEqual", "LightArithmetic", "LightContrast",
+                     "MotionBlur", "Saturation", "Sharpen", "Weather"), "ops"),
+    "Pipeline": "core.pipeline",
+    "BoxPolicy": "core.policy",
+    **dict.fromkeys(("Operator", "AffineOperator", "Params", "Outcome"), "core.base"),
+    "LutOperator": "core.lut",
+    **dict.fromkeys(("OPERATORS", "get_operator", "operator_from_dict"), "core.registry"),
+    "rng": "random",
+    **dict.fromkeys(("AugmentError", "ConfigError", "UnknownOperatorError", "SampleError", "BoxError",
+                     "UnsupportedImageError"), "errors"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    where = _EXPORTS.get(name)
+    if where is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if where == "core.registry":
+        importlib.import_module(".core.registry", __name__).load_builtins()
+    value = getattr(importlib.import_module(f".{where}", __name__), name)
+    globals()[name] = value  # next time a plain module attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:  # what type checkers and IDEs see
+    from .core.base import AffineOperator, Operator, Outcome, Params
+    from .core.lut import LutOperator
+    from .core.pipeline import Pipeline
+    from .core.policy import BoxPolicy
+    from .core.registry import OPERATORS, get_operator, operator_from_dict
+    from .errors import AugmentError, BoxError, ConfigError, SampleError, UnknownOperatorError, UnsupportedImageError
+    from .ops import (AddNoise, Blur, Crop, CutOut, Flip, Grayscale, HistogramEqual, LightArithmetic, LightContrast,
+                      MotionBlur, Padding, Resize, Rotate, Saturation, Scale, Sharpen, Shear, Translate, Weather)
+    from .random import rng
+    from .structures import ImageMeta, Sample
 
 __all__ = [
     # data

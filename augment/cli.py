@@ -21,7 +21,7 @@ import numpy as np
 
 from . import __version__
 from .core.pipeline import Pipeline
-from .core.registry import OPERATORS
+from .core.registry import OPERATORS, load_builtins
 from .errors import AugmentError, ConfigError
 from .imageio import DEFAULT_MAX_PIXELS
 from .structures import Sample
@@ -31,6 +31,7 @@ def _first_line(doc: str | None) -> str:
 
 
 def cmd_ops(args: argparse.Namespace) -> int:
+    load_builtins()
     for name in sorted(OPERATORS):
         cls = OPERATORS[name]
         params = ", ".join(
@@ -200,7 +201,8 @@ def main(argv: Sequence[str] | None = None, *, owns_process: bool = False) -> in
 
 
 def entry() -> int:
-    """The ``augment`` executable."""
+    """The ``augment`` executable's command (see :mod:`augment.launch`, which sets the process up
+    before this module and numpy are imported)."""
     return main(owns_process=True)
 
 

@@ -6,7 +6,7 @@ from typing import Any, Mapping
 
 from ..errors import ConfigError, UnknownOperatorError
 
-__all__ = ["OPERATORS", "register_class", "get_operator", "operator_from_dict"]
+__all__ = ["OPERATORS", "register_class", "get_operator", "operator_from_dict", "load_builtins"]
 
 OPERATORS: dict[str, type] = {}
 
@@ -19,10 +19,27 @@ def register_class(cls: type) -> type:
     return cls
 
 
+_BUILTINS_LOADED = False
+
+
+def load_builtins() -> None:
+    """Import the built-in operators, which register themselves (``import augment`` alone does not
+    load them: the package's names load on first use)."""
+    global _BUILTINS_LOADED
+    if not _BUILTINS_LOADED:
+        import importlib
+
+        importlib.import_module("augment.ops")
+        _BUILTINS_LOADED = True
+
+
 def get_operator(name: str) -> type:
     try:
         return OPERATORS[name]
     except KeyError:
+        if not _BUILTINS_LOADED:
+            load_builtins()
+            return get_operator(name)
         lowered = {k.lower(): k for k in OPERATORS}
         hint = f"; did you mean {lowered[name.lower()]!r}?" if isinstance(name, str) and name.lower() in lowered else ""
         raise UnknownOperatorError(

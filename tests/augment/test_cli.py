@@ -16,3 +16,87 @@ def test_ops_lists_every_operator(capsys):
 def test_no_command_prints_help(capsys):
     assert main([]) == 0
     assert "usage: augment" in capsys.readouterr().out
+
+
+# ----------------------------------------------------------------------------- start-up
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import textwrap  # noqa: E402
+
+
+def _python(code: str, env_drop=()) -> subprocess.CompletedProcess:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k not in env_drop}
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, env=env,
+                          timeout=120)
+
+
+def test_import_augment_loads_neither_numpy_nor_opencv():
+    """The package's names load on first use, so the command can set up its process first."""
+    p = _python("""
+        import sys
+        import augment, augment.launch
+        assert "numpy" not in sys.modules and "cv2" not in sys.modules, sorted(sys.modules)
+        assert augment.__version__ and "Rotate" in dir(augment)
+        print(augment.Rotate.__module__, "numpy" in sys.modules)
+    """)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == ["augment.ops.geometric", "True"]
+
+
+def test_star_import_and_registry_without_the_package_names():
+    p = _python("""
+        from augment.core.registry import OPERATORS, get_operator
+        assert get_operator("Flip").__name__ == "Flip"   # the built-ins load on the first lookup
+        assert len(OPERATORS) == 19, sorted(OPERATORS)
+        ns = {}
+        exec("from augment import *", ns)
+        import augment
+        missing = [n for n in augment.__all__ if n not in ns]
+        assert not missing, missing
+    """)
+    assert p.returncode == 0, p.stderr
+
+
+_BLAS_THREADS = """
+    import ctypes, re, sys
+    import numpy  # noqa: F401
+    libs = re.findall(r"(/\\S*openblas\\S*\\.so\\S*)", open("/proc/self/maps").read())
+    n = None
+    for lib in dict.fromkeys(libs):
+        for sym in ("scipy_openblas_get_num_threads64_", "openblas_get_num_threads64_", "openblas_get_num_threads"):
+            fn = getattr(ctypes.CDLL(lib), sym, None)
+            if fn is not None:
+                n = fn()
+                break
+        if n is not None:
+            break
+"""
+
+
+def test_the_command_makes_numpy_single_threaded_before_importing_it():
+    """augment.launch sets OPENBLAS/OMP/MKL_NUM_THREADS=1 (unless set) before numpy is imported:
+    numpy's OpenBLAS then starts no threads of its own (they spun through the command's imports)."""
+    import pytest
+
+    from augment.launch import SINGLE_THREAD_VARIABLES
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("reads /proc/self/maps")
+    run = textwrap.dedent("""
+        import os, sys
+        sys.argv = ["augment", "ops"]
+        import augment.launch
+        assert "numpy" not in sys.modules
+        assert augment.launch.entry() == 0
+        print("ENV", os.environ["OPENBLAS_NUM_THREADS"], os.environ["OMP_NUM_THREADS"], os.environ["MKL_NUM_THREADS"])
+    """)
+    code = run + textwrap.dedent(_BLAS_THREADS) + 'print("BLAS", n)\n'
+    for preset, want in (("", "1 1 1"), ("import os; os.environ['OPENBLAS_NUM_THREADS'] = '3'\n", "3 1 1")):
+        p = _python(preset + code, env_drop=SINGLE_THREAD_VARIABLES)
+        assert p.returncode == 0, p.stderr
+        lines = dict(line.split(" ", 1) for line in p.stdout.splitlines() if line.startswith(("ENV", "BLAS")))
+        assert lines["ENV"] == want  # set before numpy's import, a user's value kept
+        if lines["BLAS"] != "None" and not preset:  # an OpenBLAS we can ask: one thread, not one per core
+            assert lines["BLAS"] == "1"
