@@ -6,7 +6,7 @@ from typing import Any, Mapping
 
 from ..errors import ConfigError, UnknownOperatorError
 
-__all__ = ["OPERATORS", "register_class", "get_operator", "operator_from_dict", "load_builtins"]
+__all__ = ["OPERATORS", "BUILTIN_MODULES", "register_class", "get_operator", "operator_from_dict", "load_builtins"]
 
 OPERATORS: dict[str, type] = {}
 
@@ -19,17 +19,28 @@ def register_class(cls: type) -> type:
     return cls
 
 
+# The module of each built-in operator, so that a pipeline loads only the modules it uses (a
+# test holds this equal to where the classes are defined).
+BUILTIN_MODULES = {
+    **dict.fromkeys(("Crop", "Flip", "Padding", "Resize", "Rotate", "Scale", "Shear", "Translate"), "geometric"),
+    **dict.fromkeys(("Blur", "MotionBlur", "Sharpen"), "blur"),
+    **dict.fromkeys(("Grayscale", "HistogramEqual", "LightArithmetic", "LightContrast", "Saturation"), "color"),
+    "CutOut": "cutout",
+    "AddNoise": "noise",
+    "Weather": "weather",
+}
 _BUILTINS_LOADED = False
 
 
 def load_builtins() -> None:
-    """Import the built-in operators, which register themselves (``import augment`` alone does not
-    load them: the package's names load on first use)."""
+    """Import every built-in operator; they register themselves. ``import augment`` alone does not
+    load them (the package's names load on first use), and :func:`get_operator` loads only the
+    module of the operator asked for."""
     global _BUILTINS_LOADED
     if not _BUILTINS_LOADED:
         import importlib
 
-        importlib.import_module("augment.ops")
+        importlib.import_module("augment.ops").load_all()
         _BUILTINS_LOADED = True
 
 
@@ -37,7 +48,14 @@ def get_operator(name: str) -> type:
     try:
         return OPERATORS[name]
     except KeyError:
-        if not _BUILTINS_LOADED:
+        module = BUILTIN_MODULES.get(name) if isinstance(name, str) else None
+        if module is not None:
+            import importlib
+
+            importlib.import_module(f"augment.ops.{module}")
+            if name in OPERATORS:
+                return OPERATORS[name]
+        if not _BUILTINS_LOADED:  # the full list for the message (and any name loaded with the rest)
             load_builtins()
             return get_operator(name)
         lowered = {k.lower(): k for k in OPERATORS}

@@ -48,13 +48,37 @@ def test_import_augment_loads_neither_numpy_nor_opencv():
 def test_star_import_and_registry_without_the_package_names():
     p = _python("""
         from augment.core.registry import OPERATORS, get_operator
-        assert get_operator("Flip").__name__ == "Flip"   # the built-ins load on the first lookup
-        assert len(OPERATORS) == 19, sorted(OPERATORS)
+        assert get_operator("Flip").__name__ == "Flip"   # its family loads on the first lookup
+        assert get_operator("Weather").__name__ == "Weather"
+        try:
+            get_operator("Nope")
+        except Exception as exc:   # an unknown name loads them all, to list them
+            assert len(OPERATORS) == 19 and "Weather" in str(exc) and "AddNoise" in str(exc), exc
+        else:
+            raise AssertionError("no error")
         ns = {}
         exec("from augment import *", ns)
         import augment
         missing = [n for n in augment.__all__ if n not in ns]
         assert not missing, missing
+    """)
+    assert p.returncode == 0, p.stderr
+
+
+def test_builtin_module_map_matches_the_classes_and_pipelines_load_only_their_families():
+    p = _python("""
+        import sys
+        from augment.core.pipeline import Pipeline
+        Pipeline.from_config([{"name": "Flip"}, {"name": "Rotate"}], seed=0)
+        loaded = sorted(m for m in sys.modules if m.startswith("augment.ops."))
+        assert loaded == ["augment.ops.geometric"], loaded
+        from augment.core.registry import BUILTIN_MODULES, OPERATORS, load_builtins
+        load_builtins()
+        assert sorted(OPERATORS) == sorted(BUILTIN_MODULES), sorted(set(OPERATORS) ^ set(BUILTIN_MODULES))
+        wrong = {n: c.__module__ for n, c in OPERATORS.items() if c.__module__ != "augment.ops." + BUILTIN_MODULES[n]}
+        assert not wrong, wrong
+        import augment.ops as O
+        assert sorted(O.__all__) == sorted(BUILTIN_MODULES) and all(getattr(O, n) is OPERATORS[n] for n in O.__all__)
     """)
     assert p.returncode == 0, p.stderr
 
