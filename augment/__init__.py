@@ -37,9 +37,17 @@ _EXPORTS = {
 }
 
 
+# Submodules reachable as attributes without their own import (``import augment; augment.batch``),
+# as most were when this package imported everything eagerly. Not augment.torch: it imports torch.
+_SUBMODULES = frozenset({"annotations", "batch", "cli", "core", "data", "errors", "examples", "imageio",
+                         "kernels", "launch", "ops", "preview", "random", "structures"})
+
+
 def __getattr__(name: str) -> Any:
     where = _EXPORTS.get(name)
     if where is None:
+        if name in _SUBMODULES:
+            return importlib.import_module(f".{name}", __name__)
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     if where == "core.registry":
         importlib.import_module(".core.registry", __name__).load_builtins()

@@ -548,6 +548,13 @@ def _groups(todo: list[Unit], workers: int) -> list[list[Unit]]:
     return groups + [todo[i:i + 2] for i in range(head, len(todo), 2)]
 
 
+def _preload_modules(spec: RunSpec) -> list[str]:
+    """What the fork server imports once for all its workers: the job, and the operator modules
+    of the pipeline (they load lazily; not preloaded, every worker would import them)."""
+    ops = Pipeline.from_config(spec.pipeline).ops
+    return ["augment.batch"] + sorted({type(op).__module__ for op in ops if type(op).__module__.startswith("augment.")})
+
+
 def _execute(todo: list[Unit], spec: RunSpec, workers: int, sink, owns_process: bool) -> None:
     import cv2
 
@@ -572,7 +579,7 @@ def _execute(todo: list[Unit], spec: RunSpec, workers: int, sink, owns_process: 
         # process whose pool has run can hang the child. A fork server that has imported the
         # job once is nearly as quick and inherits nothing.
         ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["augment.batch"])
+        ctx.set_forkserver_preload(_preload_modules(spec))
     pool = ctx.Pool(workers, initializer=_init_pool_worker, initargs=(spec,))
     try:
         for recs in pool.imap_unordered(_process_group, _groups(todo, workers)):

@@ -143,6 +143,11 @@ class Sample:
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("Sample is immutable; use .replace(...)")
 
+    def __reduce__(self) -> tuple:
+        # pickle (multiprocessing, DataLoader workers) through the checked constructor: the
+        # default protocol would set the slots with the refused __setattr__
+        return (self.__class__, (self.image, self.boxes, self.labels, self.fields, self.meta))
+
     def __repr__(self) -> str:
         extra = f", fields={sorted(self.fields)}" if self.fields else ""
         return (

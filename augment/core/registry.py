@@ -10,15 +10,6 @@ __all__ = ["OPERATORS", "BUILTIN_MODULES", "register_class", "get_operator", "op
 
 OPERATORS: dict[str, type] = {}
 
-
-def register_class(cls: type) -> type:
-    name = cls.__name__
-    if name in OPERATORS and OPERATORS[name] is not cls:
-        raise ConfigError(f"operator name {name!r} is already registered by {OPERATORS[name].__module__}")
-    OPERATORS[name] = cls
-    return cls
-
-
 # The module of each built-in operator, so that a pipeline loads only the modules it uses (a
 # test holds this equal to where the classes are defined).
 BUILTIN_MODULES = {
@@ -29,6 +20,23 @@ BUILTIN_MODULES = {
     "AddNoise": "noise",
     "Weather": "weather",
 }
+
+
+def register_class(cls: type) -> type:
+    name = cls.__name__
+    home = BUILTIN_MODULES.get(name)
+    if home is not None and cls.__module__ != f"augment.ops.{home}" and name not in OPERATORS:
+        # the built-in of that name loads lazily: load it now, so that the clash is reported here
+        # (and not, later, as a failure to load the built-ins)
+        import importlib
+
+        importlib.import_module(f"augment.ops.{home}")
+    if name in OPERATORS and OPERATORS[name] is not cls:
+        raise ConfigError(f"operator name {name!r} is already registered by {OPERATORS[name].__module__}")
+    OPERATORS[name] = cls
+    return cls
+
+
 _BUILTINS_LOADED = False
 
 

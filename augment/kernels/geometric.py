@@ -77,7 +77,7 @@ def warp_affine(
     h, w = out_hw
     m = to_index_matrix(matrix)
     if (_RGBA_WARP and interpolation == cv2.INTER_LINEAR and image.dtype == np.uint8 and image.ndim == 3
-            and image.shape[2] == 3 and max(image.shape[0] * image.shape[1], h * w) <= _RGBA_WARP_MAX_PIXELS):
+            and image.shape[2] == 3 and 0 < h * w and 0 < image.shape[0] * image.shape[1] <= _RGBA_WARP_MAX_PIXELS):
         return _warp_rgb_via_rgba(image, m, (h, w), fill)
     out = cv2.warpAffine(image, m, (w, h), flags=interpolation, borderMode=cv2.BORDER_CONSTANT,
                          borderValue=_border(image, fill))
@@ -86,33 +86,34 @@ def warp_affine(
 
 # OpenCV 4.x: the 4-channel route measured level with the 3-channel warp (0.8-1.1x), so it is not used
 _RGBA_WARP = int(cv2.__version__.split(".")[0]) >= 5
-_RGBA_WARP_MAX_PIXELS = 1 << 21  # 1920x1080 fits; at most 2 x 8 MB of scratch kept per thread
+_RGBA_WARP_MAX_PIXELS = 1 << 21  # 1920x1080 fits: at most 8 MB of scratch kept per thread
 _scratch = threading.local()
 
 
-def _rgba_scratch(slot: int, h: int, w: int) -> np.ndarray:
-    """This thread's reusable RGBA buffer number ``slot`` of ``h`` x ``w``."""
-    bufs = getattr(_scratch, "bufs", None)
-    if bufs is None:
-        bufs = _scratch.bufs = [None, None]
-    buf = bufs[slot]
-    if buf is None or buf.shape[0] != h or buf.shape[1] != w:
-        buf = bufs[slot] = np.empty((h, w, 4), np.uint8)
-    return buf
+def _rgba_scratch(h: int, w: int) -> np.ndarray:
+    """An ``h`` x ``w`` x 4 view of this thread's scratch buffer, which grows to the largest image
+    seen (so images of varying sizes reuse it)."""
+    n = h * w * 4
+    buf = getattr(_scratch, "buf", None)
+    if buf is None or buf.size < n:
+        buf = _scratch.buf = np.empty(n, np.uint8)
+    return buf[:n].reshape(h, w, 4)
 
 
 def _warp_rgb_via_rgba(image: np.ndarray, m: np.ndarray, out_hw: tuple[int, int], fill: float) -> np.ndarray:
-    """The bilinear warp of an RGB uint8 image through RGBA, in two per-thread scratch buffers.
+    """The bilinear warp of an RGB uint8 image through RGBA, the RGBA copy of the input in a
+    per-thread scratch buffer.
 
     Measured per call (rotations, interleaved, CPU-pinned, OpenCV 5.0, conversions included):
-    1.4-1.8x faster than the 3-channel warp at 224^2 and 512^2 (512^2: ~2.3-2.8 -> ~1.6-1.8 ms),
-    1.1-1.3x at 1024^2, level at 64^2. The scratch buffers matter: freshly allocated, the two
-    extra 1 MB buffers of a 512^2 warp cost more in page faults than the warp saves (0.7x) in a
-    process with glibc's default allocator settings."""
+    1.4-1.8x faster than the 3-channel warp at 224^2 and 512^2 (512^2: ~2.3-3.1 -> ~1.6-2.1 ms),
+    1.1-1.3x at 1024^2, level at 64^2; 1.5-1.7x on images of varying sizes. The scratch buffer
+    matters: freshly allocated each call, the extra buffers' page faults made a 512^2 warp slower
+    than the 3-channel one (0.7x) in a process with glibc's default allocator settings; a scratch
+    for the RGBA output as well measured no better."""
     h, w = out_hw
-    src = cv2.cvtColor(image, cv2.COLOR_RGB2RGBA, dst=_rgba_scratch(0, image.shape[0], image.shape[1]))
-    out = cv2.warpAffine(src, m, (w, h), dst=_rgba_scratch(1, h, w), flags=cv2.INTER_LINEAR,
-                         borderMode=cv2.BORDER_CONSTANT, borderValue=(fill,) * 4)
+    src = cv2.cvtColor(image, cv2.COLOR_RGB2RGBA, dst=_rgba_scratch(image.shape[0], image.shape[1]))
+    out = cv2.warpAffine(src, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                         borderValue=(fill,) * 4)
     return cv2.cvtColor(out, cv2.COLOR_RGBA2RGB)
 
 

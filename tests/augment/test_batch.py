@@ -393,3 +393,11 @@ def test_jpeg_chroma_subsampling_is_kept(tmp_path, sampling):
     assert _run(str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--op", "Flip", "--seed", "0") == 0
     out = Image.open(tmp_path / "out" / "Data" / "a_aug0.jpg")
     assert JpegImagePlugin.get_sampling(out) == sampling
+
+
+def test_fork_server_preloads_the_pipelines_operator_modules():
+    """Operator modules load lazily; the API's fork server imports the pipeline's once, so that its
+    workers do not each import them."""
+    spec = batch.RunSpec(input="in", output="out", pipeline=A.Pipeline.from_config(
+        [{"name": "Flip"}, {"name": "Blur", "blur_type": "Gauss"}], seed=0).to_config())
+    assert batch._preload_modules(spec) == ["augment.batch", "augment.ops.blur", "augment.ops.geometric"]

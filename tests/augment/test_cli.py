@@ -83,6 +83,38 @@ def test_builtin_module_map_matches_the_classes_and_pipelines_load_only_their_fa
     assert p.returncode == 0, p.stderr
 
 
+def test_lazy_loading_keeps_what_users_relied_on():
+    """What the eager package gave: every operator listed, a clash with a built-in's name refused
+    at registration, submodules as attributes, `augment ops` complete in a fresh process."""
+    p = _python("""
+        import augment as A
+        assert len(A.OPERATORS) == 19, sorted(A.OPERATORS)
+    """)
+    assert p.returncode == 0, p.stderr
+    p = _python("""
+        import augment as A
+        from augment.core.base import register
+        try:
+            @register
+            class Flip(A.Operator):
+                def apply_image(self, image, params):
+                    return image
+        except A.ConfigError as exc:
+            assert "already registered by augment.ops.geometric" in str(exc), exc
+        else:
+            raise AssertionError("a second Flip was registered")
+        assert A.Rotate.__module__ == "augment.ops.geometric" and len(A.OPERATORS) == 19
+        assert A.get_operator("Flip").__module__ == "augment.ops.geometric"
+        import augment
+        assert augment.batch.run and augment.ops.Flip is A.Flip and augment.kernels.geometric
+        assert not hasattr(augment, "torch") and not hasattr(augment, "nope")
+    """)
+    assert p.returncode == 0, p.stderr
+    p = subprocess.run([sys.executable, "-m", "augment", "ops"], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert sum(1 for line in p.stdout.splitlines() if line and not line.startswith(" ")) == 19, p.stdout
+
+
 _BLAS_THREADS = """
     import ctypes, re, sys
     import numpy  # noqa: F401

@@ -68,6 +68,33 @@ def test_rgb_bilinear_warp_through_rgba_is_bit_identical(hw, out_hw, view, fill)
         np.testing.assert_array_equal(_warp_rgb_via_rgba(img, to_index_matrix(m), out_hw, fill), want)
 
 
+def test_rgba_scratch_is_per_thread_and_reused_across_sizes():
+    """Deterministic half of the check below: each thread has its own scratch, and a smaller image
+    reuses the buffer a larger one made (varying sizes must not reallocate every call)."""
+    import threading
+
+    from augment.kernels.geometric import _rgba_scratch
+
+    mine = _rgba_scratch(30, 40)
+    seen = {}
+    t = threading.Thread(target=lambda: seen.setdefault("other", _rgba_scratch(30, 40)))
+    t.start()
+    t.join()
+    assert not np.shares_memory(mine, seen["other"])
+    big = _rgba_scratch(50, 60)
+    small = _rgba_scratch(20, 10)
+    assert small.shape == (20, 10, 4) and small.flags.c_contiguous and np.shares_memory(big, small)
+
+
+def test_zero_output_size_behaves_as_before():
+    """OpenCV reads a (0, 0) output size as "the input's size"; the RGBA route keeps out of it."""
+    img = make_image(20, 30)
+    m = _rotation(10.0, 1.0, 15.0, 10.0)
+    want = cv2.warpAffine(img, to_index_matrix(m), (0, 0), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                          borderValue=(0, 0, 0))
+    np.testing.assert_array_equal(warp_affine(img, m, (0, 0)), want)
+
+
 def test_rgba_route_returns_fresh_arrays_across_sizes_and_threads():
     """The RGBA route keeps per-thread scratch buffers: results must never alias them, whatever
     the sequence of sizes, and threads must not share them."""

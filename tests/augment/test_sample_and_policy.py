@@ -148,3 +148,19 @@ def test_policy_config_forms():
         A.BoxPolicy("drop_box", 2)
     with pytest.raises(A.ConfigError, match="unknown key"):
         A.Pipeline([], box_policy={"mode": "clip", "extra": 1})
+
+
+def test_sample_pickles_and_copies(rgb):
+    """Samples cross process boundaries (multiprocessing, DataLoader workers) and copy.copy."""
+    import copy
+    import pickle
+
+    s = A.Sample(rgb, np.array([[1, 2, 30, 40], [5, 5, 9, 9]], np.float32), ["a", None],
+                 fields={"difficult": [0, 1]}, meta={"source": "x.jpg"})
+    for t in (pickle.loads(pickle.dumps(s)), copy.copy(s), copy.deepcopy(s)):
+        assert type(t) is A.Sample and t.labels == s.labels and t.meta == s.meta
+        np.testing.assert_array_equal(t.image, s.image)
+        np.testing.assert_array_equal(t.boxes, s.boxes)
+        np.testing.assert_array_equal(t.fields["difficult"], s.fields["difficult"])
+    empty = pickle.loads(pickle.dumps(A.Sample(rgb)))
+    assert len(empty) == 0 and empty.boxes.shape == (0, 4)
