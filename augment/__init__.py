@@ -14,6 +14,8 @@ import importlib
 import logging
 from typing import TYPE_CHECKING, Any
 
+from .core.registry import BUILTIN_MODULES as _BUILTIN_MODULES  # a name table; imports nothing heavy
+
 __version__ = "0.1.0"
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
@@ -23,9 +25,7 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 # loads (augment.launch). Each name, and the module (relative to this package) that defines it:
 _EXPORTS = {
     **dict.fromkeys(("Sample", "ImageMeta"), "structures"),
-    **dict.fromkeys(("Crop", "Flip", "Padding", "Resize", "Rotate", "Scale", "Shear", "Translate", "AddNoise",
-                     "Blur", "CutOut", "Grayscale", "HistogramEqual", "LightArithmetic", "LightContrast",
-                     "MotionBlur", "Saturation", "Sharpen", "Weather"), "ops"),
+    **dict.fromkeys(_BUILTIN_MODULES, "ops"),  # the 19 operators
     "Pipeline": "core.pipeline",
     "BoxPolicy": "core.policy",
     **dict.fromkeys(("Operator", "AffineOperator", "Params", "Outcome"), "core.base"),
