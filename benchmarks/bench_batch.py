@@ -510,12 +510,25 @@ def report(res, out_path: Path):
     def rng(name):
         return f"{n / max(T[name]):.0f}–{n / min(T[name]):.0f}"
 
-    def ratio(a, b):
-        """median over rounds of the per-round ratio rate(a)/rate(b), with min-max"""
-        if a not in T or b not in T:
+    def ratio(a, b, series):
+        """median over rounds of the per-round ratio series[b] / series[a] (for times: rate(a) / rate(b)),
+        with min-max"""
+        if a not in series or b not in series:
             return "–"
-        rs = [tb / ta for ta, tb in zip(T[a], T[b])]
+        rs = [sb / sa for sa, sb in zip(series[a], series[b])]
         return f"{med(rs):.2f} ({min(rs):.2f}–{max(rs):.2f})"
+
+    floors = ("floor@1", "floor@2", "floor+warp@1", "floor+warp@2")
+
+    def ratio_table(series, label):
+        w("| job | " + " | ".join(f"{label}vs {f}" for f in floors) + " |")
+        w("|---" * (len(floors) + 1) + "|")
+        for pipe in PIPELINES:
+            for how in ("cli", "api"):
+                for wk in (1, 2):
+                    j = f"{how} {pipe}@{wk}"
+                    w(f"| {j} | " + " | ".join(ratio(j, f, series) for f in floors) + " |")
+        w("")
 
     L = []
     w = L.append
@@ -547,32 +560,13 @@ def report(res, out_path: Path):
     if fw:
         w(f"**floor+warp@2 / floor@2 = {med(fw):.2f} ({min(fw):.2f}–{max(fw):.2f})**: what a Rotate job that did "
           "nothing but decode, warp, encode and write would reach against the target's floor.\n")
-    w("| job | vs floor@1 | vs floor@2 | vs floor+warp@1 | vs floor+warp@2 |")
-    w("|---|---|---|---|---|")
-    for pipe in PIPELINES:
-        for how in ("cli", "api"):
-            for wk in (1, 2):
-                j = f"{how} {pipe}@{wk}"
-                w(f"| {j} | {ratio(j, 'floor@1')} | {ratio(j, 'floor@2')} | {ratio(j, 'floor+warp@1')} | {ratio(j, 'floor+warp@2')} |")
-    w("")
+    ratio_table(T, "")
     if C:
-        def cratio(a, b):
-            if a not in C or b not in C:
-                return "–"
-            rs = [cb / ca for ca, cb in zip(C[a], C[b])]
-            return f"{med(rs):.2f} ({min(rs):.2f}–{max(rs):.2f})"
         w("The same comparison in **CPU time** (user+sys of every process involved, per round: floor CPU / job CPU). "
           "Other agents' processes steal wall time unevenly (wall ranges above), CPU time much less so; with both "
           "CPUs busy, images/second at 2 workers is about 2 CPUs / CPU-per-image, so this ratio is what the wall "
           "ratio tends to on a quiet machine (SMT and the shared caches of the 2 vCPUs aside).\n")
-        w("| job | CPU vs floor@1 | CPU vs floor@2 | CPU vs floor+warp@1 | CPU vs floor+warp@2 |")
-        w("|---|---|---|---|---|")
-        for pipe in PIPELINES:
-            for how in ("cli", "api"):
-                for wk in (1, 2):
-                    j = f"{how} {pipe}@{wk}"
-                    w(f"| {j} | {cratio(j, 'floor@1')} | {cratio(j, 'floor@2')} | {cratio(j, 'floor+warp@1')} | {cratio(j, 'floor+warp@2')} |")
-        w("")
+        ratio_table(C, "CPU ")
     w("## Fixed cost (1-image run) and CLI overhead\n")
     w("| variant | median wall s | range s | median CPU s |")
     w("|---|---|---|---|")
