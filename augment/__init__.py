@@ -49,7 +49,7 @@ def __getattr__(name: str) -> Any:
         if name in _SUBMODULES:
             return importlib.import_module(f".{name}", __name__)
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    if where == "core.registry":
+    if name == "OPERATORS":  # the full table (lookups load what they need themselves)
         importlib.import_module(".core.registry", __name__).load_builtins()
     value = getattr(importlib.import_module(f".{where}", __name__), name)
     globals()[name] = value  # next time a plain module attribute

@@ -22,15 +22,23 @@ BUILTIN_MODULES = {
 }
 
 
-def register_class(cls: type) -> type:
-    name = cls.__name__
-    home = BUILTIN_MODULES.get(name)
-    if home is not None and cls.__module__ != f"augment.ops.{home}" and name not in OPERATORS:
-        # the built-in of that name loads lazily: load it now, so that the clash is reported here
-        # (and not, later, as a failure to load the built-ins)
+def _load_family_of(name: Any) -> str | None:
+    """Import the module of the built-in operator ``name`` (it registers on import); its module
+    name, or None when ``name`` is not a built-in."""
+    home = BUILTIN_MODULES.get(name) if isinstance(name, str) else None
+    if home is not None:
         import importlib
 
         importlib.import_module(f"augment.ops.{home}")
+    return home
+
+
+def register_class(cls: type) -> type:
+    name = cls.__name__
+    if name not in OPERATORS and cls.__module__ != f"augment.ops.{BUILTIN_MODULES.get(name)}":
+        # a built-in of that name loads lazily: load it now, so that the clash is reported here
+        # (and not, later, as a failure to load the built-ins)
+        _load_family_of(name)
     if name in OPERATORS and OPERATORS[name] is not cls:
         raise ConfigError(f"operator name {name!r} is already registered by {OPERATORS[name].__module__}")
     OPERATORS[name] = cls
@@ -56,13 +64,8 @@ def get_operator(name: str) -> type:
     try:
         return OPERATORS[name]
     except KeyError:
-        module = BUILTIN_MODULES.get(name) if isinstance(name, str) else None
-        if module is not None:
-            import importlib
-
-            importlib.import_module(f"augment.ops.{module}")
-            if name in OPERATORS:
-                return OPERATORS[name]
+        if _load_family_of(name) is not None and name in OPERATORS:
+            return OPERATORS[name]
         if not _BUILTINS_LOADED:  # the full list for the message (and any name loaded with the rest)
             load_builtins()
             return get_operator(name)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
+
 import augment as A
 from augment.cli import main
 
@@ -19,9 +23,6 @@ def test_no_command_prints_help(capsys):
 
 
 # ----------------------------------------------------------------------------- start-up
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import textwrap  # noqa: E402
 
 
 def _python(code: str, env_drop=()) -> subprocess.CompletedProcess:
