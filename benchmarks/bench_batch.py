@@ -17,9 +17,10 @@ Variants, timed wall-clock, interleaved over --rounds rounds (order reversed eve
   floor@1 / floor@2      read file, Pillow decode (``Image.open(...).load()``), Pillow encode JPEG
                          quality 95 with Pillow's defaults (4:2:0), write the file; one process /
                          a 2-process ``spawn`` pool created inside the timed region (as the job does)
-  floor+warp@1 / @2      read, OpenCV decode, the job's bilinear warp by a random angle in [-30, 30],
-                         OpenCV encode (the same bytes as Pillow's), write: the least any Rotate job
-                         does (``_floorwarp_one``); same pools
+  floor+warp@1 / @2      read, decode, the job's bilinear warp by a random angle in [-30, 30],
+                         encode, write, through the job's own functions (OpenCV decode and encode:
+                         the same pixels and bytes as Pillow's): the least any Rotate job does
+                         (``_floorwarp_one``); same pools
   cli <pipe>@W           ``<python>/bin/augment run DATA -o NEW --ops PIPE.json --workers W --copies 1
                          --quiet`` in a subprocess (process start-up included)
   api <pipe>@W           ``augment.batch.run(RunSpec(...), workers=W, progress=False)`` in this process
@@ -170,30 +171,23 @@ def _floor_one(args):
     Path(dst).write_bytes(out.getvalue())
 
 
-_WARP_SCRATCH = {}
-
-
 def _floorwarp_one(args):
-    """The least any Rotate job does: read, decode, warp, encode, write. OpenCV decode (RGB, the
-    same pixels as Pillow's) and encode (4:2:0 q95, the same bytes as Pillow's), and the warp the
-    job uses (bilinear, constant border, through RGBA into reused buffers: OpenCV 5's fastest) by
-    a random angle in [-30, 30] about the centre; no boxes, no annotation, one plain file."""
+    """The least any Rotate job does: read, decode, warp, encode, write, with the job's own pixel
+    path (``augment.imageio`` decode and encode, ``augment.kernels.geometric.warp_affine``, which
+    imports neither the operators nor the batch job): a rotation by a random angle in [-30, 30]
+    about the centre; no boxes, no annotation, one plain file."""
     import cv2
 
+    from augment.imageio import decode_image, encode_image
+    from augment.kernels.geometric import warp_affine
+
     src, dst, sub = args
-    img = cv2.imdecode(np.frombuffer(Path(src).read_bytes(), np.uint8), cv2.IMREAD_COLOR_RGB)
+    img, info = decode_image(Path(src).read_bytes(), name=src)
     h, w = img.shape[:2]
     angle = np.random.default_rng(zlib.crc32(Path(src).name.encode())).uniform(-30, 30)  # the same every run
-    m = cv2.getRotationMatrix2D(((w - 1) / 2, (h - 1) / 2), angle, 1.0)
-    if (h, w) not in _WARP_SCRATCH:
-        _WARP_SCRATCH[(h, w)] = (np.empty((h, w, 4), np.uint8), np.empty((h, w, 4), np.uint8))
-    a, b = _WARP_SCRATCH[(h, w)]
-    cv2.cvtColor(img, cv2.COLOR_RGB2RGBA, dst=a)
-    cv2.warpAffine(a, m, (w, h), dst=b, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=(0,) * 4)
-    bgr = cv2.cvtColor(b, cv2.COLOR_RGBA2BGR)
-    ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, 95, cv2.IMWRITE_JPEG_SAMPLING_FACTOR,
-                                         cv2.IMWRITE_JPEG_SAMPLING_FACTOR_420])
-    Path(dst).write_bytes(buf.tobytes())
+    m = np.vstack([cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0), [0.0, 0.0, 1.0]])  # continuous coords
+    out = warp_affine(img, m, (h, w))
+    Path(dst).write_bytes(encode_image(out, "JPEG", quality=95, subsampling=info.subsampling))
 
 
 def floor(files, outdir: Path, workers: int, sub, one=_floor_one):
