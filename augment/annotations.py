@@ -5,7 +5,10 @@ One set of rules, used by :mod:`augment.batch` and :mod:`augment.data`:
 * the boxes come from ``manifest.vocboxes.to_boxes`` (continuous 0-based xyxy, per-box fields);
 * EXIF orientation: the image arrives turned upright (``augment.imageio``); when the VOC
   ``<size>`` matches the *stored* image instead (width and height swapped), the boxes were drawn
-  on the stored image and are turned with it;
+  on the stored image and are turned with it. When the size cannot tell (a square image, an
+  orientation that keeps the size, no ``<size>``), the boxes are taken as drawn on the upright
+  view (what browsers and ModelArts' labelling tool show) and a note says so; ``exif_boxes``
+  (``--exif-boxes``) decides instead;
 * validation (ModelArts' ``do_validation``): a VOC size that does not match the image, a box that
   is empty, inverted or not finite, or one more than :data:`BOX_SLACK` pixels outside the image
   raises :class:`AnnotationError`; boxes overhanging by less are clipped.
@@ -77,15 +80,43 @@ def read_voc_boxes(voc: str | os.PathLike, other_shapes: str = "drop") -> tuple[
         raise AnnotationError(f"bad annotation: {exc}") from None
 
 
-def fit_voc_boxes(vb: Any, ann: Any, h: int, w: int, orientation: int = 1, *, validate: bool = True) -> np.ndarray:
+def fit_voc_boxes(vb: Any, ann: Any, h: int, w: int, orientation: int = 1, *, validate: bool = True,
+                  exif_boxes: str = "auto", notes: list | None = None) -> np.ndarray:
     """The boxes of :func:`read_voc_boxes` on the upright ``h`` x ``w`` image: turned with the
-    image when the VOC size is the stored image's, checked and clipped (see the module docstring)."""
+    image when they were drawn on the stored one, checked and clipped (see the module docstring).
+
+    ``exif_boxes`` says which view a VOC file of an image with an EXIF orientation was drawn on:
+    ``"auto"`` lets the VOC size decide (the stored image's size, width and height swapped: the
+    stored view) and, when it cannot (a square image, a flip or half turn that keeps the size, no
+    size), takes the upright view, what browsers and ModelArts' labelling tool show, and appends a
+    note saying so to ``notes``; ``"upright"`` / ``"stored"`` decide for every image.
+    """
     boxes = vb.boxes
     vw, vh = ann.width, ann.height
     known = vw is not None and vh is not None
-    if orientation in ORIENT_TURNS and known and (int(vw), int(vh)) == (h, w):
-        boxes = orient_boxes(boxes, orientation, w=h, h=w)  # annotated on the stored image
-    elif validate and known and (int(vw), int(vh)) != (w, h):
+    if orientation in range(2, 9):
+        if exif_boxes == "auto":
+            size = (int(vw), int(vh)) if known else None
+            swaps = orientation in ORIENT_TURNS
+            if swaps and size == (h, w) and h != w:
+                exif_boxes = "stored"
+            elif swaps and size == (w, h) and h != w:
+                exif_boxes = "upright"
+            else:
+                exif_boxes = "upright"
+                if notes is not None and (size is None or size == (w, h)):
+                    why = "no VOC size" if size is None else "a square image" if swaps else "a size-keeping turn"
+                    notes.append(f"EXIF orientation {orientation} with {why}: the VOC cannot tell which view its "
+                                 "boxes were drawn on; taken as the upright view (--exif-boxes stored if they were "
+                                 "drawn on the stored pixels)")
+        if exif_boxes == "stored":
+            sw, sh = (h, w) if orientation in ORIENT_TURNS else (w, h)
+            boxes = orient_boxes(boxes, orientation, w=sw, h=sh)
+            if validate and known and (int(vw), int(vh)) != (sw, sh):
+                raise AnnotationError(f"VOC size {int(vw)}x{int(vh)} does not match the stored image {sw}x{sh} "
+                                      "(--exif-boxes stored)")
+            known = False  # checked against the stored view
+    if validate and known and (int(vw), int(vh)) != (w, h):
         raise AnnotationError(f"VOC size {int(vw)}x{int(vh)} does not match the image {w}x{h}")
     if validate and len(boxes):
         inverted = (boxes[:, 0] >= boxes[:, 2]) | (boxes[:, 1] >= boxes[:, 3]) | ~np.isfinite(boxes).all(axis=1)

@@ -27,7 +27,10 @@ from __future__ import annotations
 
 import io
 import os
+import stat
+import threading
 import warnings
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -119,13 +122,62 @@ def _png_bit_depth(data: bytes) -> int:
     return 8
 
 
-def read_image(path: str | os.PathLike, *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> tuple[np.ndarray, ImageInfo]:
-    """Read ``path`` as an RGB(A) / gray numpy array, see the module docstring."""
+def max_file_bytes(max_pixels: int | None) -> int | None:
+    """The largest image file read for a ``max_pixels`` limit: 16 bytes a pixel (an uncompressed
+    16-bit RGBA file) and at least 64 MB; ``None`` (no limit) for ``max_pixels=None``."""
+    return None if max_pixels is None else max(64 << 20, 16 * max_pixels)
+
+
+def read_regular(path: str | os.PathLike, *, max_bytes: int | None) -> bytes:
+    """The bytes of the regular file ``path``, or :class:`ImageReadError`: a FIFO, socket or device
+    is refused without blocking (reading one can hang, or never end: ``/dev/zero``), and a file over
+    ``max_bytes`` before anything is read."""
     try:
-        data = Path(path).read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except OSError as exc:
         raise ImageReadError(f"{path}: cannot read file: {exc.strerror or exc}") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            kind = "a FIFO" if stat.S_ISFIFO(st.st_mode) else "a device" if stat.S_ISCHR(st.st_mode) or \
+                stat.S_ISBLK(st.st_mode) else "a folder" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+            raise ImageReadError(f"{path}: {kind}, not an image file: not read")
+        if max_bytes is not None and st.st_size > max_bytes:
+            raise ImageReadError(f"{path}: {st.st_size:,} bytes exceeds the file size limit of {max_bytes:,} "
+                                 "(raise --max-pixels, or 0 for no limit)")
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            return f.read()
+    except ImageReadError:
+        raise
+    except OSError as exc:
+        raise ImageReadError(f"{path}: cannot read file: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+
+
+def read_image(path: str | os.PathLike, *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> tuple[np.ndarray, ImageInfo]:
+    """Read ``path`` as an RGB(A) / gray numpy array, see the module docstring. Only regular files
+    are read (see :func:`read_regular`); ``max_pixels=None`` lifts every pixel limit, Pillow's own
+    decompression-bomb limit included."""
+    data = read_regular(path, max_bytes=max_file_bytes(max_pixels))
     return decode_image(data, name=str(path), max_pixels=max_pixels)
+
+
+_PIL_LIMIT = threading.Lock()
+
+
+def _open(data: bytes, max_pixels: int | None) -> Any:
+    """``Image.open`` with Pillow's own decompression-bomb limit lifted when ours is higher (or
+    ``None``): ours is the one the caller chose, and it is checked right after opening."""
+    pil_limit = Image.MAX_IMAGE_PIXELS
+    if pil_limit is None or (max_pixels is not None and max_pixels <= 2 * pil_limit):
+        return Image.open(io.BytesIO(data))
+    with _PIL_LIMIT:
+        try:
+            Image.MAX_IMAGE_PIXELS = None
+            return Image.open(io.BytesIO(data))
+        finally:
+            Image.MAX_IMAGE_PIXELS = pil_limit
 
 
 def decode_image(data: bytes, *, name: str = "<bytes>", max_pixels: int | None = DEFAULT_MAX_PIXELS) -> tuple[np.ndarray, ImageInfo]:
@@ -136,7 +188,7 @@ def decode_image(data: bytes, *, name: str = "<bytes>", max_pixels: int | None =
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            im = Image.open(io.BytesIO(data))
+            im = _open(data, max_pixels)
             w, h = im.size
             if max_pixels is not None and w * h > max_pixels:
                 raise ImageTooLargeError(
@@ -293,7 +345,10 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, make_parents: bo
     folder, name = os.path.split(target)
     if make_parents and folder:
         os.makedirs(folder, exist_ok=True)
-    tmp = os.path.join(folder, f".{name}.{os.getpid()}.part")
+    tmp_name = f".{name}.{os.getpid()}.part"
+    if len(os.fsencode(tmp_name)) > 255:  # a legal name whose temporary one would not be
+        tmp_name = f".{zlib.crc32(os.fsencode(name)):08x}.{os.getpid()}.part"
+    tmp = os.path.join(folder, tmp_name)
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
         try:

@@ -55,10 +55,19 @@ def _cell(im: Image.Image | None, caption: str) -> Image.Image:
 def preview(input_path: str | os.PathLike, pipeline: Pipeline, out_png: str | os.PathLike, *, count: int = 4,
             copies: int = 3, layout: str = "auto") -> int:
     """Write the sheet; returns how many inputs it shows."""
-    from .batch import RunSpec, Unit, _load, _Skip, discover
+    from .batch import RunSpec, discover
+    from .batch.plan import Unit
+    from .batch.work import Skip, load
+
+    for what, v, hi in (("count", count, 64), ("copies", copies, 16)):
+        if not isinstance(v, int) or isinstance(v, bool) or not 1 <= v <= hi:
+            from .batch import RunError
+
+            raise RunError(f"preview: {what} must be a whole number from 1 to {hi} (got {v!r}): a sheet holds "
+                           f"at most 64 rows of 17 cells")
     from .imageio import ImageReadError, write_image
 
-    _, items, _ = discover(input_path, layout)
+    _, items, _, _ = discover(input_path, layout)
     spec = RunSpec(str(input_path), "", pipeline.to_config())
     rows = []
     for it in items:
@@ -67,8 +76,8 @@ def preview(input_path: str | os.PathLike, pipeline: Pipeline, out_png: str | os
         if it.problem:
             continue
         try:
-            sample, _ = _load(Unit(it, 0), spec)
-        except (_Skip, ImageReadError):
+            sample, _ = load(Unit(it, 0), spec)
+        except (Skip, ImageReadError):
             continue
         cells = [_cell(draw_boxes(sample.image, sample.boxes, sample.labels or sample.meta.get("labels", [])),
                        f"{it.source} (input)")]

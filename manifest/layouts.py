@@ -3,20 +3,27 @@
 The layouts (manifest-spec §10, "Specifications for Importing Data from an OBS Directory"):
 
 * **ModelArts imageNet 1.0** (``classification``): one sub-folder per label,
-  ``root/Cat/1.jpg``; the label is the name of the folder holding the image;
+  ``root/Cat/1.jpg``; the label is the name of the top-level folder under ``root`` holding the
+  image (an image in a nested folder, ``root/cat/persian/p.jpg``, is labelled ``cat``, as
+  torchvision's ``ImageFolder`` does, and the sample gets a note saying so);
 * **ModelArts image classification 1.0** (``classification``): ``root/1.jpg`` beside
   ``root/1.txt`` holding one label per line (several lines = multi-label);
 * **ModelArts PASCAL VOC 1.0** (``detection``): ``x.jpg`` beside ``x.xml`` in one folder.
 
-Images are ``.jpg``, ``.jpeg``, ``.png`` and ``.bmp`` (any case). ``layout="auto"`` picks
-``detection`` when the folder holds any ``.xml`` file, else ``classification`` (both
-classification forms may be mixed in one folder).
+Images are ``.jpg``, ``.jpeg``, ``.png`` and ``.bmp`` (any case), the formats ModelArts imports.
+``layout="auto"`` picks ``detection`` when at least half of the images have a same-name ``.xml``
+beside them, else ``classification`` (both classification forms may be mixed in one folder); the
+``info`` dict of :func:`from_folder` says why.
 
-Nothing is dropped silently: an image without annotation becomes an unlabeled sample *and* a
-:class:`~manifest.errors.LayoutError` in ``manifest.errors``; an annotation without image, an
-unreadable or malformed annotation, and a file that is not the image its extension says
-(checked from its first bytes) are reported and left out. ``strict=True`` raises the first
-problem instead.
+Links are followed, to files and folders, wherever they point; an input is named and labelled by
+its path inside the folder, never by its target's. Nothing is dropped silently: every file under
+the folder is an input or is reported in ``errors`` with the reason. An image without annotation
+becomes an unlabeled sample *and* a :class:`~manifest.errors.LayoutError`; an annotation without
+image, an unreadable or malformed annotation, and a file that is not the image its extension says
+(checked from its first bytes) are reported and left out; files that are simply not inputs
+(``.gif``/``.tif``/``.webp`` images, other files, hidden files and folders, FIFOs and devices,
+dangling links, link cycles) are reported as :class:`UnusedFileError`. ``strict=True`` raises the
+first problem (not the unused files) instead.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import stat
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -32,18 +40,26 @@ from .errors import LayoutError, ManifestError
 from .model import Sample
 from .voc import read_voc, write_voc
 
-__all__ = ["from_folder", "to_folder", "IMAGE_EXTENSIONS", "LAYOUTS"]
+__all__ = ["from_folder", "to_folder", "choose_layout", "UnusedFileError", "IMAGE_EXTENSIONS", "LAYOUTS"]
 
 log = logging.getLogger(__name__)
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")
+OTHER_IMAGE_EXTENSIONS = (".gif", ".tif", ".tiff", ".webp", ".heic", ".heif", ".jfif", ".jp2", ".ppm", ".pgm",
+                          ".pbm", ".ico", ".avif", ".dng", ".raw", ".cr2", ".nef", ".svg")
 LAYOUTS = ("auto", "classification", "detection")
+MAX_LABEL_FILE_BYTES = 1 << 20
 _MAGIC = {
     ".jpg": (b"\xff\xd8",),
     ".jpeg": (b"\xff\xd8",),
     ".png": (b"\x89PNG\r\n\x1a\n",),
     ".bmp": (b"BM",),
 }
+
+
+class UnusedFileError(LayoutError):
+    """A file under the folder that is not an input, with the reason (a ``.gif``, a hidden file,
+    a FIFO, a dangling link, a text file in a label folder). Reported, not a failure."""
 
 
 class _Collector:
@@ -57,6 +73,10 @@ class _Collector:
             raise err
         log.warning("%s", err)
         self.errors.append(err)
+
+    def unused(self, reason: str, path: Any) -> None:
+        log.info("%s: %s", path, reason)
+        self.errors.append(UnusedFileError(reason, path))
 
 
 def _is_image(p: Path) -> bool:
@@ -76,13 +96,63 @@ def _image_ok(p: Path, problems: _Collector) -> bool:
     return True
 
 
-def _walk(root: Path) -> list[Path]:
-    out = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for f in sorted(filenames):
-            if not f.startswith("."):
-                out.append(Path(dirpath) / f)
+_KINDS = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"))
+
+
+def not_regular(mode: int) -> str | None:
+    """What a non-regular, non-folder file is ("a FIFO", ...), or ``None`` for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
+
+
+def _walk(root: Path, problems: _Collector) -> list[Path]:
+    """Every regular file under ``root``, in sorted order, named by its path inside ``root``.
+
+    Links are followed, to files and to folders, wherever they point (as ``os.walk(followlinks=True)``
+    and torchvision's ``ImageFolder`` do); a file keeps its name inside the folder, never its
+    target's. Reported instead (``UnusedFileError``): hidden files and folders (names starting with
+    ``.``), FIFOs, sockets and devices (never opened: reading one can hang or never end), links
+    whose target is missing, and links back into a folder being walked (a cycle)."""
+    out: list[Path] = []
+    stack = [(root, (os.path.realpath(root),))]
+    while stack:
+        folder, ancestors = stack.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            problems.add(f"unreadable folder: {exc.strerror or exc}", folder)
+            continue
+        subdirs = []
+        for e in entries:
+            p = Path(e.path)
+            try:
+                st = os.stat(p)  # follows links
+            except OSError as exc:
+                if e.is_symlink():
+                    problems.unused(f"a link to {os.readlink(p)!r}, which does not exist", p)
+                else:
+                    problems.add(f"unreadable: {exc.strerror or exc}", p)
+                continue
+            hidden = e.name.startswith(".")
+            if stat.S_ISDIR(st.st_mode):
+                real = os.path.realpath(p)
+                if hidden:
+                    problems.unused("hidden folder, not read", p)
+                elif real in ancestors:
+                    problems.unused(f"a link back to {real}, a folder above it (a cycle): not followed", p)
+                else:
+                    subdirs.append((p, ancestors + (real,)))
+                continue
+            kind = not_regular(st.st_mode)
+            if kind is not None:
+                problems.unused(f"{kind}, not read", p)
+            elif hidden:
+                problems.unused("hidden file, not used", p)
+            else:
+                out.append(p)
+        stack.extend(reversed(subdirs))
     return out
 
 
@@ -105,11 +175,23 @@ class RealPaths:
 
 
 def _loc(p: Path, relative_to: Path | None, resolve: RealPaths) -> str:
-    real = resolve(p)
     if relative_to is None:
-        return Path(real).as_posix()
-    rel = os.path.relpath(real, relative_to)  # the caller passes relative_to resolved
+        return Path(os.path.abspath(p)).as_posix()  # the name inside the folder, links not resolved
+    rel = os.path.relpath(resolve(p), relative_to)  # the caller passes relative_to resolved
     return "./" + Path(rel).as_posix()
+
+
+def choose_layout(root: Path, files: list[Path]) -> tuple[str, str]:
+    """``(layout, why)`` for ``layout="auto"``: detection when at least half of the images have a
+    same-name ``.xml`` beside them, else classification. One stray ``.xml`` does not turn a
+    classification folder into a detection one."""
+    present = {(f.parent, f.stem.lower()) for f in files if f.suffix.lower() == ".xml"}
+    images = [f for f in files if _is_image(f)]
+    paired = sum((f.parent, f.stem.lower()) in present for f in images)
+    if images and 2 * paired >= len(images):
+        return "detection", f"detection: {paired} of {len(images)} images have a VOC .xml beside them"
+    how = f"{paired} of {len(images)} images have a VOC .xml beside them" if present else "no VOC .xml files"
+    return "classification", f"classification: {how}"
 
 
 def from_folder(
@@ -121,14 +203,18 @@ def from_folder(
     strict: bool = False,
     check_images: bool = True,
     check_annotations: bool = True,
+    info: dict | None = None,
 ) -> Manifest:
     """Samples for a folder in one of ModelArts' import layouts (see the module docstring).
 
     ``source`` / ``annotation-loc`` are absolute paths, or ``./``-relative to ``relative_to``
     (the folder the manifest will be written to). ``usage`` is set on every sample when
-    given. Problems are in the returned manifest's ``errors``. ``check_images`` /
+    given. Problems are in the returned manifest's ``errors``, every file that is not an input
+    among them (:class:`UnusedFileError`, with the reason). ``check_images`` /
     ``check_annotations`` (default on) read each image header / VOC file to report unreadable ones
     here; a caller that reads them anyway (the batch job) turns them off and reports them itself.
+    ``info``, a dict when given, receives ``layout`` and ``why`` (how it was chosen) and ``notes``
+    (``{source: [note, ...]}``, e.g. for an image in a nested label folder).
     """
     if layout not in LAYOUTS:
         raise LayoutError(f"unknown layout {layout!r}; expected one of {', '.join(LAYOUTS)}", path)
@@ -136,21 +222,40 @@ def from_folder(
     if not root.is_dir():
         raise LayoutError("not a folder", path)
     rel = None if relative_to is None else Path(relative_to)
-    files = _walk(root)
-    if layout == "auto":
-        layout = "detection" if any(f.suffix.lower() == ".xml" for f in files) else "classification"
-        log.info("%s: layout %s", root, layout)
     problems = _Collector(strict)
+    files = _walk(root, problems)
+    if layout == "auto":
+        layout, why = choose_layout(root, files)
+        log.info("%s: layout %s", root, why)
+    else:
+        why = f"{layout}: as asked"
+    notes: dict[str, list[str]] = {}
+    if info is not None:
+        info.update(layout=layout, why=why, notes=notes)
     images = [f for f in files if _is_image(f)]
     stems = {(f.parent, f.stem) for f in images}
     side_ext = ".xml" if layout == "detection" else ".txt"
     for f in files:
-        if f.suffix.lower() == side_ext and (f.parent, f.stem) not in stems:
+        suffix = f.suffix.lower()
+        if _is_image(f):
+            continue
+        if suffix == side_ext and (f.parent, f.stem) not in stems:
             if layout == "classification" and f.parent != root:
-                continue  # label folders may hold other text files
-            problems.add("annotation without image", f)
-        elif not _is_image(f) and f.suffix.lower() not in (".xml", ".txt"):
-            log.debug("ignored (not an image or annotation): %s", f)
+                problems.unused("text file in a label folder, not used (the folder name is the label)", f)
+            else:
+                problems.add("annotation without image", f)
+        elif suffix == side_ext:
+            if layout == "classification" and f.parent != root:
+                problems.unused("text file in a label folder, not used (the folder name is the label)", f)
+        elif suffix in OTHER_IMAGE_EXTENSIONS:
+            problems.unused(f"{suffix} images are not imported by ModelArts (it takes .jpg, .jpeg, .png "
+                            "and .bmp): convert it to use it", f)
+        elif suffix == ".xml":
+            problems.unused(f"VOC annotation in a folder read as {why}; give --layout detection to use it", f)
+        elif suffix == ".txt":
+            problems.unused(f"label file in a folder read as {why}, not used", f)
+        else:
+            problems.unused("not an image or annotation", f)
     samples: list[Sample] = []
     present = set(files)
     resolve = RealPaths()
@@ -167,7 +272,7 @@ def from_folder(
         if layout == "detection":
             s = _detection_sample(img, side, src, rel, problems, check_annotations, present, resolve)
         else:
-            s = _classification_sample(root, img, side, src, problems, present)
+            s = _classification_sample(root, img, side, src, problems, present, notes)
         if s is not None:
             if usage is not None:
                 s.usage = usage.upper()
@@ -190,13 +295,20 @@ def _detection_sample(img: Path, xml: Path, src: str, rel: Path | None, problems
 
 
 def _classification_sample(root: Path, img: Path, txt: Path, src: str, problems: _Collector,
-                           present: set) -> Sample | None:
+                           present: set, notes: dict) -> Sample | None:
     if img.parent != root:
-        return Sample.classification(src, [img.parent.name])
+        parts = img.relative_to(root).parts
+        if len(parts) > 2:
+            notes.setdefault(src, []).append(
+                f"in a nested folder: labelled {parts[0]!r}, its top-level folder under the input "
+                f"(as torchvision's ImageFolder does), not {parts[-2]!r}")
+        return Sample.classification(src, [parts[0]])
     if txt not in present:
         problems.add("image without annotation (no label folder, no .txt): kept as unlabeled", img)
         return Sample(source=src)
     try:
+        if os.path.getsize(txt) > MAX_LABEL_FILE_BYTES:
+            raise OSError(f"over {MAX_LABEL_FILE_BYTES >> 20} MB, not a label file")
         text = txt.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         problems.add(f"unreadable label file: {exc}", txt)

@@ -117,7 +117,7 @@ def test_manifest_input(tmp_path, ops_file):
     man = tmp_path / "data.manifest"
     man.write_text("\n".join(x if isinstance(x, str) else json.dumps(x) for x in lines) + "\n")
     out = tmp_path / "out"
-    assert _run(str(man), "-o", str(out), "--ops", ops_file) == 0
+    assert _run(str(man), "-o", str(out), "--ops", ops_file) == 3  # done, one input failed
     summary = json.loads((out / "summary.json").read_text())
     assert summary["layout"] == "manifest"
     assert summary["counts"]["written"] == 2 and summary["counts"]["failed"] == 1
@@ -153,7 +153,7 @@ def test_bad_inputs_are_reported_not_lost(tmp_path, ops_file):
     src = tmp_path / "in"
     _write_bad_inputs(src)
     out = tmp_path / "out"
-    assert _run(str(src), "-o", str(out), "--ops", ops_file) == 0
+    assert _run(str(src), "-o", str(out), "--ops", ops_file) == 3  # done, some inputs failed
     summary = json.loads((out / "summary.json").read_text())
     by_source = {e["source"]: e["results"][0] for e in summary["inputs"]}
     assert by_source["im0.jpg"]["status"] == "written"
@@ -178,10 +178,10 @@ def test_groups_of_units_give_the_same_records_and_bytes_as_one_by_one(tmp_path,
     _write_detection(src / "more", n=6)
     args = ["--op", "Rotate(angle_min=-40, angle_max=40)", "--op", "Sharpen()", "--seed", "3", "--copies", "3",
             "--include-originals"]
-    assert _run(str(src), "-o", str(tmp_path / "grouped"), *args) == 0
-    assert batch._groups([None] * 60, 1)[0].__len__() == batch.GROUP > 1
-    monkeypatch.setattr(batch, "GROUP", 1)
-    assert _run(str(src), "-o", str(tmp_path / "alone"), *args) == 0
+    assert _run(str(src), "-o", str(tmp_path / "grouped"), *args) == 3
+    assert batch.plan.groups_of([None] * 60, 1)[0].__len__() == batch.plan.GROUP > 1
+    monkeypatch.setattr(batch.plan, "GROUP", 1)
+    assert _run(str(src), "-o", str(tmp_path / "alone"), *args) == 3
     grouped = json.loads((tmp_path / "grouped" / "summary.json").read_text())
     alone = json.loads((tmp_path / "alone" / "summary.json").read_text())
     assert grouped["inputs"] == alone["inputs"]
@@ -193,7 +193,7 @@ def test_drop_reason_in_summary(tmp_path):
     src = tmp_path / "in"
     _write_detection(src, n=2)
     out = tmp_path / "out"
-    assert _run(str(src), "-o", str(out), "--op", "Rotate(angle_min=45, angle_max=45)", "--seed", "1") == 0
+    assert _run(str(src), "-o", str(out), "--op", "Rotate(angle_min=45, angle_max=45)", "--seed", "1") == 4  # none written
     summary = json.loads((out / "summary.json").read_text())
     assert summary["counts"]["dropped"] == 2
     assert summary["inputs"][0]["results"][0]["reason"].startswith("Rotate: box 0 left the image (moved to [")
@@ -274,7 +274,7 @@ def test_interrupted_run_resumes_without_redoing(tmp_path, ops_file, monkeypatch
     assert _run(str(src), "-o", str(clean), "--ops", ops_file) == 0
 
     out = tmp_path / "out"
-    real = batch._process_group
+    real = batch.work.process_group
     calls = []
 
     def interrupted(units):
@@ -284,12 +284,12 @@ def test_interrupted_run_resumes_without_redoing(tmp_path, ops_file, monkeypatch
             raise KeyboardInterrupt
         return real(units)
 
-    monkeypatch.setattr(batch, "_process_group", interrupted)
+    monkeypatch.setattr(batch.work, "process_group", interrupted)
     assert _run(str(src), "-o", str(out), "--ops", ops_file) == 130
     assert not (out / "output.manifest").exists()
     (out / "Data" / ".im4.jpg.x1.part").write_bytes(b"half")  # what a killed write leaves
     calls.clear()
-    monkeypatch.setattr(batch, "_process_group", lambda us: (calls.extend(u.key for u in us), real(us))[1])
+    monkeypatch.setattr(batch.work, "process_group", lambda us: (calls.extend(u.key for u in us), real(us))[1])
     assert _run(str(src), "-o", str(out), "--ops", ops_file) == 0
     assert len(calls) == 3  # only the unfinished units
     assert _tree_digest(out / "Data") == _tree_digest(clean / "Data")
@@ -400,4 +400,4 @@ def test_fork_server_preloads_the_pipelines_operator_modules():
     workers do not each import them."""
     spec = batch.RunSpec(input="in", output="out", pipeline=A.Pipeline.from_config(
         [{"name": "Flip"}, {"name": "Blur", "blur_type": "Gauss"}], seed=0).to_config())
-    assert batch._preload_modules(spec) == ["augment.batch", "augment.ops.blur", "augment.ops.geometric"]
+    assert batch.engine.preload_modules(spec) == ["augment.batch", "augment.ops.blur", "augment.ops.geometric"]

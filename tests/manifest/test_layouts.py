@@ -59,7 +59,12 @@ def test_imagenet_folders(imagenet):
     assert [(Path(s.source).name, s.labels, s.usage) for s in m] == [
         ("1.jpg", ["Cat"], "TRAIN"), ("2.PNG", ["Cat"], "TRAIN"), ("3.bmp", ["Dog"], "TRAIN")]
     assert all(Path(s.source).is_absolute() for s in m)
-    assert [(Path(e.path).name, "JPG" in e.reason) for e in m.errors] == [("broken.jpg", True)]
+    from manifest.layouts import UnusedFileError
+
+    assert [(Path(e.path).name, "JPG" in e.reason) for e in m.errors if not isinstance(e, UnusedFileError)] == [
+        ("broken.jpg", True)]
+    assert [(Path(e.path).name, e.reason) for e in m.errors if isinstance(e, UnusedFileError)] == [
+        ("notes.md", "not an image or annotation")]
 
 
 def test_txt_labels_and_problems(txt_layout):

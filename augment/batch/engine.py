@@ -1,0 +1,113 @@
+"""Engines that run groups of units: here the local one (this process, or a pool of processes).
+
+Whatever the engine, every group goes through :func:`augment.batch.work.process_group` and its
+records come back to the driver in any order; the output bytes do not depend on the engine, the
+worker count or the order.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import sys
+from typing import Callable
+
+from ..core.pipeline import Pipeline
+from . import work
+from .plan import Unit, groups_of
+from .spec import RunSpec
+
+__all__ = ["tune_process", "run_local", "preload_modules"]
+
+
+def tune_process() -> None:
+    """Settings for a process that does nothing but this job (the CLI's, and the workers).
+
+    glibc's allocator returns every freed block above its (adaptive) mmap threshold, and the top
+    of the heap above 128 KB, to the kernel; a job that allocates and frees a few image-sized
+    buffers per image then pays ~400 fresh page faults per 512x512 image, ~9 % of the job's CPU
+    (measured, benchmarks/RESULTS-batch.md). Fixed thresholds keep those buffers in the heap for
+    reuse: buffers up to 32 MB (a 3000x3000 RGB image) and up to 128 MB of free heap top. The
+    memory a worker holds is then its peak working set, which it reaches on the first images
+    anyway. No effect (and no error) where ``mallopt`` is not glibc's.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    mallopt(m_mmap_threshold, 32 << 20)
+    mallopt(m_trim_threshold, 128 << 20)
+
+
+def _init_pool_worker(spec: RunSpec) -> None:
+    # Ctrl-C reaches the whole process group: the parent stops the pool and reports; a worker
+    # interrupted on its own would only print a traceback. A worker whose parent is gone exits
+    # quietly on the broken pipe instead of printing one.
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    tune_process()
+    work.init_worker(spec)
+
+
+def _run_group(units: list[Unit]) -> list[dict]:
+    return work.process_group(units)
+
+
+def preload_modules(spec: RunSpec) -> list[str]:
+    """What the fork server imports once for all its workers: the job, and the operator modules
+    of the pipeline (they load lazily; not preloaded, every worker would import them)."""
+    ops = Pipeline.from_config(spec.pipeline).ops
+    return ["augment.batch"] + sorted({type(op).__module__ for op in ops if type(op).__module__.startswith("augment.")})
+
+
+def run_local(todo: list[Unit], spec: RunSpec, workers: int, sink: Callable[[dict], bool],
+              owns_process: bool) -> None:
+    """Do ``todo`` in this process (``workers <= 1``) or a pool; every record goes to ``sink``,
+    which returns False to stop the run (a fatal record)."""
+    import cv2
+
+    if workers <= 1:
+        threads = cv2.getNumThreads()
+        if owns_process:
+            tune_process()
+        work.init_worker(spec)
+        try:
+            for group in groups_of(todo, 1):
+                for rec in work.process_group(group):
+                    if not sink(rec):
+                        return
+        finally:
+            cv2.setNumThreads(threads)
+        return
+    if owns_process and "fork" in mp.get_all_start_methods():
+        # a process made for this run (the CLI) that has not run any OpenCV work: with OpenCV's
+        # pool set to one thread before any parallel call there are no pool threads to inherit,
+        # and forked workers start in milliseconds with everything already imported
+        cv2.setNumThreads(1)
+        ctx = mp.get_context("fork")
+    else:
+        # someone else's process (the API): it may have run OpenCV's thread pool, and forking a
+        # process whose pool has run can hang the child. A fork server that has imported the
+        # job once is nearly as quick and inherits nothing.
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(preload_modules(spec))
+    pool = ctx.Pool(workers, initializer=_init_pool_worker, initargs=(spec,))
+    try:
+        for recs in pool.imap_unordered(_run_group, groups_of(todo, workers)):
+            for rec in recs:
+                if not sink(rec):
+                    pool.terminate()
+                    pool.join()
+                    return
+    except BaseException:
+        pool.terminate()  # Ctrl-C or an error: stop the workers now
+        raise
+    pool.close()  # all done: let the workers exit (quicker than terminate's kill-and-wait)
+    pool.join()

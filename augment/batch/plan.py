@@ -1,0 +1,262 @@
+"""Plan a run: discover the inputs, name every output, cut the work into units and groups.
+
+Names are unique by construction (:func:`assign_names`): copy ``k`` of an input is
+``<stem>_aug<k><ext>`` and an ``--include-originals`` copy is ``<stem><ext>``, where the stems are
+unique (case-insensitively) across the inputs and never end in ``_aug<digits>`` themselves, so no
+original can take a copy's name and no two copies can share one, whatever the input names and
+however many copies a later run asks for. A stem is the input's file name made safe (characters
+other than letters, digits, ``-``, ``_`` and ``.`` become ``_``) and at most
+:data:`MAX_STEM_BYTES` bytes of UTF-8 (a longer one is cut and given a hash of the whole, so
+every legal input name fits the file system's 255-byte limit with its temporary name).
+Planning is linear in the number of inputs.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from .spec import LAYOUTS, RunError, RunSpec
+
+__all__ = ["Item", "Unit", "discover", "assign_names", "units_of", "groups_of", "GROUP", "MAX_STEM_BYTES",
+           "FORMATS", "assign_split"]
+
+FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".bmp": "BMP"}
+MAX_STEM_BYTES = 160
+GROUP = 8  # units per group a worker does stage by stage
+_COPY_TAIL = re.compile(r"_aug\d+$", re.IGNORECASE)
+
+
+@dataclass
+class Item:
+    """One input image and what it is labelled with."""
+
+    index: int
+    source: str  # as named to the user (path relative to the input folder, or the manifest's source)
+    image: str | None  # local path
+    kind: str  # "classification" | "detection"
+    labels: list[str] = field(default_factory=list)
+    voc: str | None = None
+    usage: str | None = None
+    problem: str | None = None  # set when the item cannot be processed
+    stem: str = ""
+    suffix: str = ""
+    sample: Any = None  # the input manifest's line (manifest.Sample), when the input is a manifest
+    notes: list[str] = field(default_factory=list)  # what the user should know (nested label folder, ...)
+    split_usage: str | None = None  # the usage --split chose for this input
+
+
+@dataclass(frozen=True)
+class Unit:
+    item: Item
+    copy: int  # -1 = the original
+
+    @property
+    def key(self) -> str:
+        return f"{self.item.index}:{self.copy}"
+
+    @property
+    def name(self) -> str:
+        it = self.item
+        return f"{it.stem}{it.suffix}" if self.copy < 0 else f"{it.stem}_aug{self.copy}{it.suffix}"
+
+
+# --------------------------------------------------------------------------- discovery
+def discover(input_path: str | os.PathLike, layout: str = "auto", *, base: str | os.PathLike | None = None
+             ) -> tuple[str, list[Item], list[dict], str]:
+    """``(layout, items, other_files, why)`` for an input folder or manifest.
+
+    ``other_files`` are the files under a folder that are not inputs (an annotation without image,
+    a ``.gif``, a FIFO, a hidden file, a dangling link), each with its reason; ``why`` says how the
+    layout was chosen. ``base``: the folder a manifest's relative paths are resolved against
+    (default: the manifest's folder)."""
+    from manifest import ManifestError, read_manifest
+    from manifest.dataset import is_remote, resolve_loc
+    from manifest.layouts import from_folder
+
+    if layout not in LAYOUTS:
+        raise RunError(f"unknown layout {layout!r}; expected one of {', '.join(LAYOUTS)}")
+    path = Path(input_path)
+    if not path.exists():
+        raise RunError(f"{path}: no such file or folder")
+    kind = layout if layout != "auto" else ("manifest" if path.is_file() else "auto-folder")
+    problems: list[dict] = []
+    if kind == "manifest":
+        if not path.is_file():
+            raise RunError(f"{path}: --layout manifest needs a manifest file, not a folder")
+        try:
+            m = read_manifest(path, strict=False)
+        except (ManifestError, OSError) as exc:
+            raise RunError(f"{path}: cannot read the manifest: {exc}") from None
+        if base is not None and not Path(base).is_dir():
+            raise RunError(f"--base {base}: not a folder")
+        # resolve_loc joins a relative path to the folder of the path it is given
+        anchor = Path(base) / "manifest" if base is not None else path
+        why = f"a manifest of {len(m)} lines"
+    else:
+        if base is not None:
+            raise RunError("--base applies to a manifest input, not to a folder")
+        if not path.is_dir():
+            raise RunError(f"{path}: a {layout} layout needs a folder")
+        try:
+            # images and VOC files are read (and their problems reported) when each unit is done
+            m = from_folder(path, "auto" if kind == "auto-folder" else kind, check_images=False,
+                            check_annotations=False)
+        except ManifestError as exc:
+            raise RunError(str(exc)) from None
+        anchor = None
+        why = getattr(m, "why", "") or f"--layout {kind}"
+    from manifest.errors import LayoutError
+
+    for err in getattr(m, "errors", []) or []:
+        problems.append({"source": str(getattr(err, "path", "") or ""),
+                         "reason": err.reason if isinstance(err, LayoutError) else str(err),
+                         **({"unused": True} if type(err).__name__ == "UnusedFileError" else {})})
+    items = []
+    folder_images = {}
+    for i, s in enumerate(m):
+        src = s.source
+        local = resolve_loc(src, anchor) if anchor is not None else src
+        shown = os.path.relpath(local, path) if kind != "manifest" and not is_remote(local) else src
+        vocs = [resolve_loc(loc, anchor) if anchor is not None else loc for loc in s.annotation_locs]
+        item = Item(i, shown, None if is_remote(local) else local,
+                    "detection" if vocs else "classification", list(s.labels), vocs[0] if vocs else None,
+                    s.usage, sample=s if kind == "manifest" else None)
+        if is_remote(local):
+            item.problem = f"source {src!r} is not a local file (download it first)"
+        elif item.kind == "detection" and is_remote(item.voc):
+            item.problem = f"annotation {item.voc!r} is not a local file"
+        elif not vocs and not item.labels:
+            item.problem = "image without annotation"
+        elif len(vocs) > 1:
+            item.problem = f"{len(vocs)} VOC annotations for one image; only one is supported"
+        elif kind == "manifest" and not os.path.exists(local):
+            item.problem = _missing_source_reason(src, local, path, base)
+        if kind != "manifest":
+            item.notes.extend(getattr(s, "_notes", ()) or ())
+            folder_images[os.path.normcase(os.path.abspath(local))] = item
+        items.append(item)
+    if kind != "manifest":
+        _images_left_out(path, items, problems, folder_images)
+    final = "manifest" if kind == "manifest" else (
+        "detection" if any(it.kind == "detection" for it in items) else "classification")
+    assign_names(items)
+    return final, items, problems, why
+
+
+def _missing_source_reason(src: str, local: str, manifest: Path, base: Any) -> str:
+    if os.path.isabs(src) or base is not None:
+        return f"cannot read file: {local} does not exist"
+    cwd = os.path.normpath(os.path.join(os.getcwd(), src))
+    hint = (f"; it exists relative to the current folder ({cwd}): "
+            "add --base . if the manifest was written relative to it") if os.path.exists(cwd) else (
+        "; if the manifest was written relative to another folder, give it with --base DIR")
+    return (f"cannot read file: {local} does not exist (relative sources are resolved against the "
+            f"manifest's folder {manifest.resolve().parent}){hint}")
+
+
+def _images_left_out(root: Path, items: list[Item], problems: list[dict], seen: dict) -> None:
+    """Images that the folder reader reported instead of returning (beside an unreadable label
+    file, say) become failed items, so that every image under the folder is in the summary with its
+    reason; the other reported files stay in ``other_files``."""
+    from manifest.layouts import IMAGE_EXTENSIONS
+
+    kept = []
+    for pr in problems:
+        src = pr["source"]
+        key = os.path.normcase(os.path.abspath(src)) if src else None
+        if key is not None and key in seen:
+            continue  # an input already, with its own reason
+        if key is not None and os.path.splitext(src)[1].lower() in IMAGE_EXTENSIONS and os.path.isfile(src) \
+                and not pr.get("unused"):
+            stem = os.path.splitext(src)[0]
+            kind = "detection" if os.path.exists(stem + ".xml") else "classification"
+            items.append(Item(len(items), os.path.relpath(src, root), src, kind, problem=pr["reason"]))
+            seen[os.path.normcase(os.path.abspath(src))] = items[-1]
+        else:
+            kept.append(pr)
+    problems[:] = kept
+
+
+# --------------------------------------------------------------------------- names
+def _safe_stem(stem: str) -> str:
+    s = "".join(c if c.isalnum() or c in "-_." else "_" for c in stem).strip(".") or "image"
+    raw = s.encode("utf-8")
+    if len(raw) > MAX_STEM_BYTES:
+        digest = f"{zlib.crc32(raw):08x}"
+        s = raw[:MAX_STEM_BYTES - 9].decode("utf-8", "ignore") + "-" + digest
+    if _COPY_TAIL.search(s):
+        s += "_"  # 'a_aug0' stays apart from copy 0 of 'a'
+    return s
+
+
+def assign_names(items: Sequence[Item]) -> None:
+    """Unique output stems, in input order (so names do not depend on workers or timing); near
+    linear however many inputs share a stem."""
+    taken: set[str] = set()
+    next_k: dict[str, int] = {}
+    for it in items:
+        p = Path(it.image or it.source)
+        it.suffix = p.suffix if p.suffix.lower() in FORMATS else ".png"
+        stem = _safe_stem(p.stem)
+        key = stem.lower()
+        if key in taken:
+            k = next_k.get(key, 1)
+            while f"{key}-{k}" in taken:
+                k += 1
+            next_k[key] = k + 1
+            stem, key = f"{stem}-{k}", f"{key}-{k}"
+        taken.add(key)
+        it.stem = stem
+
+
+# --------------------------------------------------------------------------- split
+def assign_split(items: Sequence[Item], split: Sequence[tuple[str, float]], seed: int) -> None:
+    """Give every input a usage from ``split`` (``(("TRAIN", 0.8), ("EVAL", 0.2))``), per original
+    input so that all its copies share a set, stratified by label (the sorted label names of a
+    classification input; detection inputs form one stratum, their labels are in their VOC files):
+    in each stratum the shares are rounded by largest remainder over a seeded shuffle. The same
+    seed and inputs give the same split, whatever ``--copies`` or the workers."""
+    import numpy as np
+
+    strata: dict[tuple, list[Item]] = {}
+    for it in items:
+        strata.setdefault((it.kind, tuple(sorted(it.labels)) if it.kind == "classification" else ()), []).append(it)
+    names = [n for n, _ in split]
+    shares = np.array([s for _, s in split], float)
+    for key in sorted(strata):
+        group = strata[key]
+        rng = np.random.default_rng([seed % 2**63, zlib.crc32(repr(key).encode())])
+        order = rng.permutation(len(group))
+        exact = shares * len(group)
+        counts = np.floor(exact).astype(int)
+        for j in np.argsort(-(exact - counts), kind="stable")[: len(group) - counts.sum()]:
+            counts[j] += 1
+        bounds = np.cumsum(counts)
+        for pos, i in enumerate(order):
+            group[i].split_usage = names[int(np.searchsorted(bounds, pos, side="right"))]
+
+
+# --------------------------------------------------------------------------- units and groups
+def units_of(items: Sequence[Item], spec: RunSpec) -> list[Unit]:
+    out = []
+    for it in items:
+        if spec.include_originals:
+            out.append(Unit(it, -1))
+        out.extend(Unit(it, k) for k in range(spec.copies))
+    return out
+
+
+def groups_of(todo: list[Unit], workers: int, group: int | None = None) -> list[list[Unit]]:
+    """Groups of up to :data:`GROUP` units, smaller when there are few units (so that every worker
+    gets several groups and an interruption loses little), and pairs for the last groups of each
+    worker (so that the workers finish together instead of one waiting for another's last group)."""
+    size = max(1, min(GROUP if group is None else group, len(todo) // (workers * 4)))
+    tail = min(len(todo), workers * size) if workers > 1 and size > 2 else 0
+    head = len(todo) - tail
+    groups = [todo[i:min(i + size, head)] for i in range(0, head, size)]
+    return groups + [todo[i:i + 2] for i in range(head, len(todo), 2)]

@@ -1,0 +1,141 @@
+"""What decides a run's output (:class:`RunSpec`) and the run's own errors."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import AugmentError
+from ..imageio import DEFAULT_MAX_PIXELS
+
+__all__ = ["RunSpec", "RunError", "FatalRunError", "Interrupted", "LAYOUTS", "USAGES", "EXIF_BOXES"]
+
+LAYOUTS = ("auto", "classification", "detection", "manifest")
+USAGES = ("TRAIN", "EVAL", "TEST", "INFERENCE", "inherit")
+EXIF_BOXES = ("auto", "upright", "stored")
+
+
+class RunError(AugmentError):
+    """A batch run that cannot start: bad input or output folder, settings that differ from the
+    run being resumed, an unreadable manifest, a flag out of range."""
+
+
+class FatalRunError(RunError):
+    """An error that dooms every remaining unit (the output disk is full or read-only, the
+    output folder is gone): the run stops, keeps its journal and summary (``.summary``, when it
+    could be written), and a re-run finishes."""
+
+    def __init__(self, message: str, summary: dict | None = None) -> None:
+        super().__init__(message)
+        self.summary = summary
+
+
+class Interrupted(AugmentError):
+    """The run was stopped (Ctrl-C); what was finished is kept and a re-run completes the rest."""
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Everything that decides the output of a run.
+
+    ``usage``: the ``usage`` of every output line (``TRAIN``, ``EVAL``, ``TEST``, ``INFERENCE``,
+    or ``"inherit"``: the input manifest line's own); ``None`` = ``TRAIN`` for folders and
+    ``inherit`` for manifests. ``split``: ``(("TRAIN", 0.8), ("EVAL", 0.2))`` assigns the usage per
+    *original* input, stratified by label (it overrides ``usage``). ``base``: the folder relative
+    ``source`` / ``annotation-loc`` values of a manifest are resolved against (default: the
+    manifest's own folder, ModelArts' rule). ``exif_boxes``: which view a VOC file was drawn on
+    when the image has an EXIF orientation and the VOC size cannot tell (``auto``: the size
+    decides, else the upright view; see :mod:`augment.annotations`).
+    """
+
+    input: str
+    output: str
+    pipeline: dict  # Pipeline.to_config(), seed included
+    layout: str = "auto"
+    copies: int = 1
+    include_originals: bool = False
+    quality: int = 95
+    source_prefix: str | None = None
+    validate: bool = True
+    max_pixels: int | None = DEFAULT_MAX_PIXELS
+    other_shapes: str = "drop"
+    usage: str | None = None
+    split: tuple[tuple[str, float], ...] | None = None
+    base: str | None = None
+    exif_boxes: str = "auto"
+
+    def __post_init__(self) -> None:
+        check_spec(self)
+
+    def fingerprint(self) -> dict:
+        """What must not change between an interrupted run and its resumption."""
+        d = dataclasses.asdict(self)
+        d["input"] = str(Path(self.input).resolve())
+        if self.base is not None:
+            d["base"] = str(Path(self.base).resolve())
+        d["split"] = None if self.split is None else [list(p) for p in self.split]
+        d.pop("output")
+        d.pop("copies")  # more copies later is fine: copy k is the same whatever the count
+        return d
+
+
+def _is_int(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def check_spec(spec: RunSpec) -> None:
+    """Every setting in range, or a :class:`RunError` naming it (the command line and the API
+    share these rules)."""
+    if spec.layout not in LAYOUTS:
+        raise RunError(f"unknown layout {spec.layout!r}; expected one of {', '.join(LAYOUTS)}")
+    if not _is_int(spec.copies) or not 0 <= spec.copies <= 100_000:
+        raise RunError(f"copies must be a whole number from 0 to 100000 (got {spec.copies!r})")
+    if not _is_int(spec.quality) or not 1 <= spec.quality <= 100:
+        raise RunError(f"quality must be a whole number from 1 to 100 (got {spec.quality!r})")
+    if spec.max_pixels is not None and (not _is_int(spec.max_pixels) or spec.max_pixels < 1):
+        raise RunError(f"max_pixels must be a positive whole number, or None for no limit (got {spec.max_pixels!r})")
+    if spec.other_shapes not in ("drop", "keep", "bbox", "error"):
+        raise RunError(f"other_shapes must be drop, keep, bbox or error (got {spec.other_shapes!r})")
+    if spec.usage is not None and spec.usage not in USAGES:
+        raise RunError(f"usage must be one of {', '.join(USAGES)} (got {spec.usage!r})")
+    if spec.exif_boxes not in EXIF_BOXES:
+        raise RunError(f"exif_boxes must be one of {', '.join(EXIF_BOXES)} (got {spec.exif_boxes!r})")
+    if spec.split is not None:
+        parse_split(spec.split)
+    if not isinstance(spec.pipeline, dict):
+        raise RunError(f"pipeline must be a config dict (Pipeline.to_config()), not {type(spec.pipeline).__name__}")
+
+
+def parse_split(value: str | tuple | list) -> tuple[tuple[str, float], ...]:
+    """``"train=0.8,eval=0.2"`` (or pairs) -> ``(("TRAIN", 0.8), ("EVAL", 0.2))``: known usages,
+    each once, shares in (0, 1] that add up to 1."""
+    if isinstance(value, str):
+        pairs: list = []
+        for part in value.split(","):
+            name, eq, share = part.partition("=")
+            if not eq:
+                raise RunError(f"split {value!r}: expected usage=share pairs such as train=0.8,eval=0.2")
+            pairs.append((name, share))
+    else:
+        pairs = list(value)
+    out = []
+    for pair in pairs:
+        try:
+            name, share = pair
+            share = float(share)
+        except (TypeError, ValueError):
+            raise RunError(f"split {value!r}: {pair!r} is not usage=share") from None
+        name = str(name).strip().upper()
+        if name not in USAGES[:-1]:
+            raise RunError(f"split {value!r}: unknown usage {name!r}; expected TRAIN, EVAL, TEST or INFERENCE")
+        if not 0 < share <= 1:
+            raise RunError(f"split {value!r}: the share of {name} must be in (0, 1] (got {share})")
+        if name in (n for n, _ in out):
+            raise RunError(f"split {value!r}: {name} given twice")
+        out.append((name, share))
+    if not out:
+        raise RunError("split: no usage given")
+    if abs(sum(s for _, s in out) - 1) > 1e-6:
+        raise RunError(f"split {value!r}: the shares add up to {sum(s for _, s in out):g}, not 1")
+    return tuple(out)
