@@ -6,7 +6,9 @@
     manifest stats FILE [--voc]              samples per usage, annotation type and label
     manifest convert SRC DST [--layout L]    folder layout -> manifest, or manifest -> folder
     manifest split FILE --train 0.8 [--test 0.1] --seed N [-o OUT]
-                                             stratified by label; writes usage TRAIN/EVAL/TEST
+                                             stratified by label; writes usage TRAIN/EVAL/TEST;
+                                             copies of one original (augment run's
+                                             property "augment:original") share a set
 
 Exit status: 0 fine, 1 problems found, 2 bad usage or unreadable input.
 """
@@ -144,20 +146,73 @@ def cmd_convert(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------- split
-def split_usage(samples: list, train: float, test: float, seed: int | None) -> list:
-    """Set ``usage`` TRAIN / EVAL / TEST, stratified by each sample's set of labels."""
-    rng = random.Random(seed)
-    strata: dict[tuple, list] = defaultdict(list)
+ORIGINAL_KEY = "augment:original"
+COPY_KEY = "augment:copy"
+
+
+def original_of(sample: Any) -> str | None:
+    """The input an augmented sample was made from (``property["augment:original"]``), if any."""
+    p = sample.property
+    if isinstance(p, dict):
+        o = p.get(ORIGINAL_KEY)
+        if isinstance(o, str):
+            return o
+    return None
+
+
+def _groups(samples: list) -> list[list[int]]:
+    """Sample indices grouped by original, in order of first appearance; others alone."""
+    groups: list[list[int]] = []
+    by_original: dict[str, list[int]] = {}
     for i, s in enumerate(samples):
-        strata[tuple(sorted(set(s.labels)))].append(i)
+        o = original_of(s)
+        if o is None:
+            groups.append([i])
+        elif o in by_original:
+            by_original[o].append(i)
+        else:
+            by_original[o] = g = [i]
+            groups.append(g)
+    return groups
+
+
+def _group_labels(samples: list, group: list[int]) -> tuple:
+    """The original's labels: those of its unaugmented copy (``augment:copy`` -1) when the
+    group has one, else every label its copies carry (a copy may have lost a box)."""
+    for i in group:
+        p = samples[i].property
+        if len(group) > 1 and isinstance(p, dict) and p.get(COPY_KEY) == -1:
+            return tuple(sorted(set(samples[i].labels)))
+    return tuple(sorted({n for i in group for n in samples[i].labels}))
+
+
+def split_usage(samples: list, train: float, test: float, seed: int | None) -> list:
+    """Set ``usage`` TRAIN / EVAL / TEST, stratified by each sample's set of labels.
+
+    Samples that record the same original (``property["augment:original"]``, as ``augment
+    run`` writes) form one group and always land in the same set: augmented copies of one
+    image in TRAIN and EVAL would leak. A group is stratified by its original's labels and
+    counts as many samples as it holds; it goes to the set its middle sample falls in, so
+    the ratios stay close to the ones asked. Without groups the split is the same as before
+    (same seed, same sets).
+    """
+    rng = random.Random(seed)
+    strata: dict[tuple, list[list[int]]] = defaultdict(list)
+    for g in _groups(samples):
+        strata[_group_labels(samples, g)].append(g)
     for key in sorted(strata):
-        idx = strata[key]
-        rng.shuffle(idx)
-        n = len(idx)
+        groups = strata[key]
+        rng.shuffle(groups)
+        n = sum(len(g) for g in groups)
         n_train = int(round(n * train))
         n_test = min(n - n_train, int(round(n * test)))
-        for k, i in enumerate(idx):
-            samples[i].usage = "TRAIN" if k < n_train else ("TEST" if k < n_train + n_test else "EVAL")
+        start = 0
+        for g in groups:
+            mid = start + len(g) / 2  # a lone sample k: k + 0.5, the rule before groups
+            usage = "TRAIN" if mid < n_train else ("TEST" if mid < n_train + n_test else "EVAL")
+            for i in g:
+                samples[i].usage = usage
+            start += len(g)
     return samples
 
 
@@ -174,7 +229,9 @@ def cmd_split(args: argparse.Namespace) -> int:
         write_manifest(m.samples, out)
     counts = Counter(s.usage for s in m)
     summary = ", ".join(f"{k} {counts[k]}" for k in ("TRAIN", "EVAL", "TEST") if counts[k])
-    print(f"{len(m)} sample(s): {summary}", file=sys.stderr)
+    originals = len({o for o in map(original_of, m) if o is not None})
+    grouped = f" ({originals} original(s) kept whole)" if originals else ""
+    print(f"{len(m)} sample(s): {summary}{grouped}", file=sys.stderr)
     for err in m.errors:
         print(f"warning: {err}", file=sys.stderr)
     return 0
@@ -206,7 +263,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="classification as image + .txt pairs instead of label folders")
     c.set_defaults(func=cmd_convert)
 
-    sp = sub.add_parser("split", help="stratified TRAIN/EVAL(/TEST) split, written as usage")
+    sp = sub.add_parser("split", help="stratified TRAIN/EVAL(/TEST) split, written as usage; "
+                        "augmented copies of one original stay in one set")
     sp.add_argument("file", metavar="FILE")
     sp.add_argument("--train", type=float, required=True, help="fraction for TRAIN, e.g. 0.8")
     sp.add_argument("--test", type=float, default=0.0, help="fraction for TEST (default 0); the rest is EVAL")

@@ -8,8 +8,14 @@
 * ``strict=True`` (the default) raises :class:`~manifest.errors.ManifestLineError` at the first
   bad line, naming the file, line, column and what is wrong. ``strict=False`` skips the bad
   line, records the same error in ``.errors`` (and logs a warning) and goes on.
+* ``NaN``, ``Infinity`` and ``-Infinity`` are not JSON (RFC 8259 has no such values), though
+  Python's ``json`` reads them; nor is a number too large for a double (``1e999``), which
+  MindSpore's parser refuses. A line holding one is a bad line like any other (strict: the error;
+  lenient: skipped and recorded).
 * :func:`write_manifest` writes one compact JSON object per line (``separators=(",", ":")``,
   non-ASCII unescaped, ``\\n`` after every line, hyphenated keys), atomically when given a path.
+  It never writes ``NaN`` or ``Infinity``: a sample holding a non-finite float raises
+  :class:`~manifest.errors.ManifestError` naming the sample and the field.
 """
 
 from __future__ import annotations
@@ -18,23 +24,69 @@ import gc
 import io
 import json
 import logging
+import math
 import os
 import tempfile
 from pathlib import Path
 from typing import IO, Any, Iterable, Iterator
 
 from .dataset import Manifest
-from .errors import ManifestLineError
+from .errors import ManifestError, ManifestLineError
 from .model import Sample, _FieldError, sample_from_dict
 
 __all__ = ["iter_manifest", "read_manifest", "write_manifest", "ManifestReader"]
 
 log = logging.getLogger(__name__)
 
-_loads = json.loads
+class _NotJson(ValueError):
+    """Internal: a ``NaN`` / ``Infinity`` token or a number that overflows a double."""
+
+    def __init__(self, token: str, reason: str) -> None:
+        super().__init__(reason)
+        self.token = token
+        self.reason = reason
+
+
+def _refuse_constant(token: str) -> Any:
+    raise _NotJson(token, f"{token} is not JSON (NaN and Infinity are not valid JSON numbers)")
+
+
+def _finite_float(text: str, _float=float, _isfinite=math.isfinite) -> float:
+    # called by the C scanner for every literal with a fraction or exponent (~0.4 us each)
+    v = _float(text)
+    if _isfinite(v):
+        return v
+    raise _NotJson(text, f"number {text} is out of range for a double")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
+_loads = _DECODER.decode
 _JSONDecodeError = json.JSONDecodeError
-_SCAN = json.JSONDecoder().scan_once
-_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
+_SCAN = _DECODER.scan_once
+_ENCODE = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), check_circular=False, allow_nan=False
+).encode
+
+
+def _token_column(text: str, token: str) -> int:
+    """1-based column of the first ``token`` outside a JSON string (1 if not found)."""
+    in_str = False
+    i, n = 0, len(text)
+    first = token[0]
+    while i < n:
+        ch = text[i]
+        if in_str:
+            if ch == "\\":
+                i += 2
+                continue
+            if ch == '"':
+                in_str = False
+        elif ch == '"':
+            in_str = True
+        elif ch == first and text.startswith(token, i):
+            return i + 1
+        i += 1
+    return 1
 
 
 def _name_of(src: Any) -> str | None:
@@ -120,6 +172,10 @@ class ManifestReader:
         text = text.rstrip("\r\n")
         try:
             obj = _loads(text)
+        except _NotJson as exc:
+            self._fail(ManifestLineError(
+                f"invalid JSON: {exc.reason}", self.path, n, _token_column(text, exc.token)))
+            return True
         except _JSONDecodeError as exc:
             if not text.strip():
                 self.skipped_blank += 1
@@ -213,15 +269,59 @@ def read_manifest(path_or_file: Any, strict: bool = True) -> Manifest:
     return Manifest(samples, path=reader.path, errors=reader.errors)
 
 
-def _lines(samples: Iterable[Any]) -> Iterator[str]:
+def _nonfinite_path(value: Any, where: str = "") -> str | None:
+    """Where in a JSON value a NaN / infinite float sits (``annotation[0].confidence``)."""
+    if isinstance(value, float):
+        return None if math.isfinite(value) else where
+    if isinstance(value, dict):
+        for k, v in value.items():
+            got = _nonfinite_path(v, f"{where}.{k}" if where else str(k))
+            if got is not None:
+                return got
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            got = _nonfinite_path(v, f"{where}[{i}]")
+            if got is not None:
+                return got
+    return None
+
+
+def _refuse_nonfinite(obj: dict, n: int, path: str | None) -> ManifestError:
+    field_path = _nonfinite_path(obj) or "?"
+    v: Any = obj
+    for part in field_path.replace("[", ".[").split("."):
+        if not part:
+            continue
+        try:
+            v = v[int(part[1:-1])] if part.startswith("[") else v[part]
+        except (KeyError, IndexError, TypeError, ValueError):
+            v = None
+            break
+    src = obj.get("source") if isinstance(obj, dict) else None
+    return ManifestError(
+        f"sample {n} (source {src!r}): {field_path!r} is {v!r}; NaN and Infinity are not JSON, "
+        "so the manifest cannot hold them (set the field to a finite number or None)",
+        path, n,
+    )
+
+
+def _lines(samples: Iterable[Any], path: str | None = None) -> Iterator[str]:
     enc = _ENCODE
+    n = 0
     for s in samples:
+        n += 1
         if isinstance(s, Sample):
-            yield enc(s.to_dict()) + "\n"
+            obj = s.to_dict()
         elif isinstance(s, dict):
-            yield enc(s) + "\n"
+            obj = s
         else:
             raise TypeError(f"write_manifest: expected Sample or dict, got {type(s).__name__}")
+        try:
+            yield enc(obj) + "\n"
+        except ValueError as exc:
+            if "JSON compliant" not in str(exc):
+                raise
+            raise _refuse_nonfinite(obj, n, path) from None
 
 
 def write_manifest(samples: Iterable[Any], path_or_file: Any) -> int:
@@ -239,7 +339,7 @@ def write_manifest(samples: Iterable[Any], path_or_file: Any) -> int:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
         try:
             with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-                n = _write_text(samples, f)
+                n = _write_text(samples, f, os.fspath(path_or_file))
             umask = os.umask(0)
             os.umask(umask)
             os.chmod(tmp, 0o666 & ~umask)
@@ -256,9 +356,9 @@ def write_manifest(samples: Iterable[Any], path_or_file: Any) -> int:
             f"write_manifest: expected a path or a file object, got {type(path_or_file).__name__}"
         )
     if isinstance(path_or_file, io.TextIOBase) or hasattr(path_or_file, "encoding"):
-        return _write_text(samples, path_or_file)
+        return _write_text(samples, path_or_file, _name_of(path_or_file))
     buf: list[str] = []
-    for line in _lines(samples):
+    for line in _lines(samples, _name_of(path_or_file)):
         buf.append(line)
         n += 1
         if len(buf) >= 4096:
@@ -269,10 +369,10 @@ def write_manifest(samples: Iterable[Any], path_or_file: Any) -> int:
     return n
 
 
-def _write_text(samples: Iterable[Any], f: IO[str]) -> int:
+def _write_text(samples: Iterable[Any], f: IO[str], name: str | None = None) -> int:
     n = 0
     buf: list[str] = []
-    for line in _lines(samples):
+    for line in _lines(samples, name):
         buf.append(line)
         n += 1
         if len(buf) >= 4096:

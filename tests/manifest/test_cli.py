@@ -1,4 +1,5 @@
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -100,3 +101,127 @@ def test_table_aligns_wide_characters():
     from manifest.cli import _table
     lines = _table(("label", "n"), [("向日葵", 3), ("daisy", 10)]).splitlines()
     assert lines[2] == "向日葵   3" and lines[3] == "daisy   10"
+
+
+def _augmented(originals, copies, *, include_originals=False, prefix="img"):
+    """Samples as `augment run` writes them: property records the original and the copy."""
+    out = []
+    for i, lab in enumerate(originals):
+        ks = ([-1] if include_originals else []) + list(range(copies))
+        for k in ks:
+            name = f"{prefix}_{i:02d}" + ("" if k < 0 else f"_aug{k}")
+            out.append(Sample.classification(
+                f"Data/{name}.jpg", lab, usage="TRAIN",
+                property={"augment:original": f"{lab}/{prefix}_{i:02d}.jpg", "augment:copy": k}))
+    return out
+
+
+def _sets_of_originals(m):
+    sets = {}
+    for s in m:
+        sets.setdefault(s.property["augment:original"], set()).add(s.usage)
+    return sets
+
+
+def test_split_keeps_copies_of_one_original_together(tmp_path, capsys):
+    labels = ["cat"] * 30 + ["dog"] * 10
+    samples = _augmented(labels, 2)
+    src = tmp_path / "aug.manifest"
+    write_manifest(samples, src)
+    out = tmp_path / "split.manifest"
+    for seed in range(5):
+        assert main(["split", str(src), "--train", "0.8", "--seed", str(seed), "-o", str(out)]) == 0
+        m = read_manifest(out)
+        sets = _sets_of_originals(m)
+        assert len(sets) == 40 and all(len(v) == 1 for v in sets.values()), sets
+        # img_03_aug0 and img_03_aug1 share a set
+        by_src = {s.source: s.usage for s in m}
+        assert by_src["Data/img_03_aug0.jpg"] == by_src["Data/img_03_aug1.jpg"]
+        # ratios per label as asked (24/6 cats, 8/2 dogs: in originals, twice in samples)
+        got = Counter((s.labels[0], s.usage) for s in m)
+        assert got == {("cat", "TRAIN"): 48, ("cat", "EVAL"): 12, ("dog", "TRAIN"): 16, ("dog", "EVAL"): 4}
+        assert [s.property for s in m] == [s.property for s in samples]   # property kept
+    assert "40 original(s) kept whole" in capsys.readouterr().err
+
+
+def test_split_groups_include_originals_and_uneven_groups(tmp_path):
+    # originals with their --include-originals copy (-1) and 3 augmented copies: groups of 4
+    samples = _augmented(["a"] * 20 + ["b"] * 5, 3, include_originals=True)
+    src = tmp_path / "aug.manifest"
+    write_manifest(samples, src)
+    out = tmp_path / "split.manifest"
+    assert main(["split", str(src), "--train", "0.6", "--test", "0.2", "--seed", "7", "-o", str(out)]) == 0
+    m = read_manifest(out)
+    assert all(len(v) == 1 for v in _sets_of_originals(m).values())
+    got = Counter((s.labels[0], s.usage) for s in m)
+    assert got == {("a", "TRAIN"): 48, ("a", "TEST"): 16, ("a", "EVAL"): 16,
+                   ("b", "TRAIN"): 12, ("b", "TEST"): 4, ("b", "EVAL"): 4}
+
+
+def test_split_mixed_grouped_and_ungrouped(tmp_path):
+    plain = [Sample.classification(f"plain/{lab}{i}.jpg", lab) for lab, n in (("a", 50), ("b", 10)) for i in range(n)]
+    aug = _augmented(["a"] * 10 + ["b"] * 10, 2, prefix="aug")
+    src = tmp_path / "mixed.manifest"
+    write_manifest(plain + aug, src)
+    out = tmp_path / "split.manifest"
+    assert main(["split", str(src), "--train", "0.8", "--seed", "11", "-o", str(out)]) == 0
+    m = read_manifest(out)
+    assert [s.source for s in m] == [s.source for s in plain + aug]      # order kept
+    assert all(len(v) == 1 for v in _sets_of_originals(s for s in m if s.property).values())
+    # a: 50 lone + 10 groups of 2 = 70 samples -> 56 / 14; b: 10 + 10 x 2 = 30 -> 24 / 6; a set
+    # boundary that falls inside a group moves it by at most half a group (here: 1 sample)
+    for seed in range(8):
+        assert main(["split", str(src), "--train", "0.8", "--seed", str(seed), "-o", str(out)]) == 0
+        m = read_manifest(out)
+        assert all(len(v) == 1 for v in _sets_of_originals(s for s in m if s.property).values())
+        got = Counter((s.labels[0], s.usage) for s in m)
+        assert abs(got["a", "TRAIN"] - 56) <= 1 and got["a", "TRAIN"] + got["a", "EVAL"] == 70
+        assert abs(got["b", "TRAIN"] - 24) <= 1 and got["b", "TRAIN"] + got["b", "EVAL"] == 30
+    assert main(["split", str(src), "--train", "0.8", "--seed", "11", "-o", str(out)]) == 0
+    again = tmp_path / "again.manifest"
+    assert main(["split", str(src), "--train", "0.8", "--seed", "11", "-o", str(again)]) == 0
+    assert again.read_bytes() == out.read_bytes()
+
+
+def test_split_of_ungrouped_manifest_is_unchanged():
+    # the grouping must not move a single sample of a manifest without provenance
+    from manifest.cli import split_usage
+    import random
+    samples = [Sample.classification(f"{lab}{i}.jpg", lab) for lab, n in (("a", 50), ("b", 10), ("c", 7)) for i in range(n)]
+    split_usage(samples, 0.7, 0.1, 5)
+    # the rule before groups, written out: shuffle each stratum's indices, cut by position
+    rng = random.Random(5)
+    want = {}
+    for lab, idx in (("a", list(range(50))), ("b", list(range(50, 60))), ("c", list(range(60, 67)))):
+        rng.shuffle(idx)
+        n_train = round(len(idx) * 0.7)
+        n_test = min(len(idx) - n_train, round(len(idx) * 0.1))
+        for k, i in enumerate(idx):
+            want[i] = "TRAIN" if k < n_train else ("TEST" if k < n_train + n_test else "EVAL")
+    assert [s.usage for s in samples] == [want[i] for i in range(67)]
+
+
+def test_split_stops_on_nan_in_strict_mode(tmp_path, capsys):
+    src = tmp_path / "nan.manifest"
+    src.write_text('{"source":"a","usage":"TRAIN"}\n{"source":"b","hard-coefficient":NaN}\n', encoding="utf-8")
+    out = tmp_path / "out.manifest"
+    assert main(["split", str(src), "--train", "0.5", "--seed", "0", "-o", str(out)]) == 2
+    assert f"{src}:2:" in capsys.readouterr().err and not out.exists()
+    assert main(["split", str(src), "--train", "1", "--seed", "0", "--lenient", "-o", str(out)]) == 0
+    assert "NaN" not in out.read_text() and "warning" in capsys.readouterr().err
+
+
+def test_validate_reports_nan_and_infinity(tmp_path, capsys):
+    lines = ['{"source":"a","annotation":[{"name":"x","confidence":NaN}]}',
+             '{"source":"Infinity","hard-coefficient":-Infinity}',
+             '{"source":"c","x":1e999}', '{"source":"d","x":1.5}']
+    p = tmp_path / "nan.manifest"
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert main(["validate", str(p)]) == 1
+    cap = capsys.readouterr()
+    assert cap.out.splitlines() == [
+        f"{p}:1:{lines[0].index('NaN') + 1}: invalid JSON: NaN is not JSON (NaN and Infinity are not valid JSON numbers)",
+        f"{p}:2:{lines[1].index('-Inf') + 1}: invalid JSON: -Infinity is not JSON (NaN and Infinity are not valid JSON numbers)",
+        f"{p}:3:{lines[2].index('1e999') + 1}: invalid JSON: number 1e999 is out of range for a double",
+    ]
+    assert "1 valid sample(s), 3 problem(s)" in cap.err

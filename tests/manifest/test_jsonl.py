@@ -4,7 +4,7 @@ import tracemalloc
 
 import pytest
 
-from manifest import (ManifestLineError, Sample, iter_manifest, read_manifest, write_manifest)
+from manifest import (ManifestError, ManifestLineError, Sample, iter_manifest, read_manifest, write_manifest)
 
 from ._manifest_helpers import REAL, real_files
 
@@ -188,3 +188,50 @@ def test_gc_state_restored(tmp_path):
     assert gc.isenabled()
     m = read_manifest(p, strict=False)
     assert gc.isenabled() and m.filter(usage=None) == m.samples and "1 samples" in repr(m)
+
+
+@pytest.mark.parametrize("line,token,msg", [
+    ('{"source":"a","x":NaN}', "NaN", "NaN is not JSON"),
+    ('{"source":"a","x":Infinity}', "Infinity", "Infinity is not JSON"),
+    ('{"source":"a","annotation":[{"name":"c","confidence":-Infinity}]}', "-Infinity", "-Infinity is not JSON"),
+    ('{"source":"NaN","property":{"k":"Infinity","v":[1,NaN]}}', "NaN]", "NaN is not JSON"),
+    ('{"source":"a","hard-coefficient":1e999}', "1e999", "1e999 is out of range"),
+    ('{"source":"a","x":-1.5E+400}', "-1.5E+400", "out of range"),
+])
+def test_nan_and_infinity_are_not_json(line, token, msg, tmp_path):
+    # Python's json reads these; RFC 8259 (and MindSpore's nlohmann parser) do not
+    p = tmp_path / "x.manifest"
+    p.write_text('{"source":"ok","c":0.5}\n' + line + "\n", encoding="utf-8")
+    with pytest.raises(ManifestLineError, match=msg) as ei:
+        read_manifest(p)
+    e = ei.value
+    assert (e.path, e.line, e.column) == (str(p), 2, line.index(token) + 1)
+    m = read_manifest(p, strict=False)
+    assert [s.source for s in m] == ["ok"] and [str(x) for x in m.errors] == [str(e)]
+
+
+def test_strings_that_spell_nan_are_fine():
+    m = read_manifest(io.StringIO('{"source":"NaN","name":"Infinity","x":"-Infinity","y":1e300}\n'))
+    assert m[0].source == "NaN" and m[0].extra == {"name": "Infinity", "x": "-Infinity", "y": 1e300}
+
+
+@pytest.mark.parametrize("make,where,value", [
+    (lambda: Sample.classification("a.jpg", "cat", hard_coefficient=float("nan")), "'hard-coefficient'", "nan"),
+    (lambda: Sample("b.jpg", property={"augment:copy": 0, "score": [1.0, float("-inf")]}), "'property.score[1]'", "-inf"),
+    (lambda: {"source": "c.jpg", "annotation": [{"name": "x", "confidence": float("inf")}]}, "'annotation[0].confidence'", "inf"),
+])
+def test_writer_never_emits_nan_or_infinity(make, where, value, tmp_path):
+    bad = make()
+    src = bad["source"] if isinstance(bad, dict) else bad.source
+    p = tmp_path / "out.manifest"
+    p.write_text('{"source":"old"}\n', encoding="utf-8")
+    with pytest.raises(ManifestError) as ei:
+        write_manifest([Sample("first.jpg"), bad], p)
+    msg = str(ei.value)
+    assert msg.startswith(f"{p}:2: sample 2 (source {src!r}): {where} is {value}")
+    assert "not JSON" in msg and ei.value.line == 2
+    assert p.read_text(encoding="utf-8") == '{"source":"old"}\n'     # target untouched
+    assert [x.name for x in tmp_path.iterdir()] == ["out.manifest"]   # no temporary left
+    for f in (io.StringIO(), io.BytesIO()):
+        with pytest.raises(ManifestError, match="not JSON"):
+            write_manifest([bad], f)
