@@ -85,6 +85,7 @@ def discover(input_path: str | os.PathLike, layout: str = "auto", *, base: str |
         raise RunError(f"{path}: no such file or folder")
     kind = layout if layout != "auto" else ("manifest" if path.is_file() else "auto-folder")
     problems: list[dict] = []
+    info: dict = {}
     if kind == "manifest":
         if not path.is_file():
             raise RunError(f"{path}: --layout manifest needs a manifest file, not a folder")
@@ -105,11 +106,11 @@ def discover(input_path: str | os.PathLike, layout: str = "auto", *, base: str |
         try:
             # images and VOC files are read (and their problems reported) when each unit is done
             m = from_folder(path, "auto" if kind == "auto-folder" else kind, check_images=False,
-                            check_annotations=False)
+                            check_annotations=False, info=info)
         except ManifestError as exc:
             raise RunError(str(exc)) from None
         anchor = None
-        why = getattr(m, "why", "") or f"--layout {kind}"
+        why = info.get("why") or f"--layout {kind}"
     from manifest.errors import LayoutError
 
     for err in getattr(m, "errors", []) or []:
@@ -137,7 +138,7 @@ def discover(input_path: str | os.PathLike, layout: str = "auto", *, base: str |
         elif kind == "manifest" and not os.path.exists(local):
             item.problem = _missing_source_reason(src, local, path, base)
         if kind != "manifest":
-            item.notes.extend(getattr(s, "_notes", ()) or ())
+            item.notes.extend(info.get("notes", {}).get(src, ()))
             folder_images[os.path.normcase(os.path.abspath(local))] = item
         items.append(item)
     if kind != "manifest":

@@ -180,7 +180,7 @@ def _warnings(spec: RunSpec, counts: Counter, per_input: dict[int, list[dict]]) 
     policy and the option that keeps them."""
     from ..core.pipeline import Pipeline
 
-    total = sum(len(r) for r in per_input.values())
+    total = sum(1 for recs in per_input.values() for r in recs if r.get("copy", 0) >= 0)  # originals never drop
     dropped = counts.get("dropped", 0)
     if not total or 2 * dropped <= total:
         return []
@@ -191,7 +191,7 @@ def _warnings(spec: RunSpec, counts: Counter, per_input: dict[int, list[dict]]) 
     for name, n in by_op.most_common():
         policy = next((op.box_policy for op in p.ops if type(op).__name__ == name and op.box_policy), None)
         policy = policy or p.box_policy or ("drop_image" if name == "Rotate" else "clip")
-        out.append(f"{name} dropped {n} of {total} images (box_policy {policy!r}: "
+        out.append(f"{name} dropped {n} of {total} augmented images (box_policy {policy!r}: "
                    f"{'an image is left out when a box leaves it, ModelArts rule' if policy == 'drop_image' else 'boxes left the image'}); "
                    f"to keep them, give {name} box_policy=\"clip\" (--op '{name}(..., box_policy=\"clip\")') "
                    "or the run --box-policy clip")
