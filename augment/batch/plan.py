@@ -184,8 +184,11 @@ def _images_left_out(root: Path, items: list[Item], problems: list[dict], seen: 
 
 
 # --------------------------------------------------------------------------- names
+_UNSAFE = re.compile(r"[^\w\-.]")  # \w: letters and digits of any script, and _
+
+
 def _safe_stem(stem: str) -> str:
-    s = "".join(c if c.isalnum() or c in "-_." else "_" for c in stem).strip(".") or "image"
+    s = _UNSAFE.sub("_", stem).strip(".") or "image"
     raw = s.encode("utf-8")
     if len(raw) > MAX_STEM_BYTES:
         digest = f"{zlib.crc32(raw):08x}"
@@ -201,9 +204,11 @@ def assign_names(items: Sequence[Item]) -> None:
     taken: set[str] = set()
     next_k: dict[str, int] = {}
     for it in items:
-        p = Path(it.image or it.source)
-        it.suffix = p.suffix if p.suffix.lower() in FORMATS else ".png"
-        stem = _safe_stem(p.stem)
+        base, suffix = os.path.splitext(os.path.basename(it.image or it.source))
+        if not base and suffix:  # '.jpg' is a stem, as pathlib says
+            base, suffix = suffix, ""
+        it.suffix = suffix if suffix.lower() in FORMATS else ".png"
+        stem = _safe_stem(base)
         key = stem.lower()
         if key in taken:
             k = next_k.get(key, 1)
