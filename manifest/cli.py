@@ -5,6 +5,7 @@
     manifest validate FILE... [--voc]        every problem as file:line:column; exit 1 if any
     manifest stats FILE [--voc]              samples per usage, annotation type and label
     manifest convert SRC DST [--layout L]    folder layout -> manifest, or manifest -> folder
+                                             (--layout voc: the VOC directory MindSpore reads)
     manifest split FILE --train 0.8 [--test 0.1] --seed N [-o OUT]
                                              stratified by label; writes usage TRAIN/EVAL/TEST;
                                              copies of one original (augment run's
@@ -24,7 +25,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any, Sequence
 
-from .dataset import is_remote, label_counts, voc_paths
+from .dataset import is_remote, label_counts, to_voc_dir, voc_paths
 from .errors import ManifestError
 from .jsonl import iter_manifest, read_manifest, write_manifest
 from .layouts import LAYOUTS, from_folder, to_folder
@@ -125,6 +126,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------- convert
 def cmd_convert(args: argparse.Namespace) -> int:
     src, dst = Path(args.src), Path(args.dst)
+    if args.layout == "voc":
+        return _convert_voc(src, dst, args.copy)
     if src.is_dir():
         rel = dst.resolve().parent if args.relative else None
         m = from_folder(src, args.layout, usage=args.usage, relative_to=rel)
@@ -142,6 +145,21 @@ def cmd_convert(args: argparse.Namespace) -> int:
         print(err)
     bad = len(m.errors) + len(problems)
     print(f"{dst}: {len(m) - len(problems)} sample(s) written, {bad} problem(s)", file=sys.stderr)
+    return 1 if bad else 0
+
+
+def _convert_voc(src: Path, dst: Path, copy: bool) -> int:
+    if src.is_dir():
+        print("manifest convert: --layout voc is written from a manifest (a detection folder "
+              "is turned into one first: manifest convert FOLDER x.manifest)", file=sys.stderr)
+        return 2
+    m = read_manifest(src, strict=False)
+    res = to_voc_dir(m, dst, manifest_path=src, copy=copy)
+    for err in list(m.errors) + res.problems:
+        print(err)
+    sets = ", ".join(f"{k} {len(v)}" for k, v in res.sets.items() if k != "all")
+    bad = len(m.errors) + len(res.problems)
+    print(f"{dst}: {len(res.ids)} image(s) ({sets or 'no usage'}), {bad} problem(s)", file=sys.stderr)
     return 1 if bad else 0
 
 
@@ -256,11 +274,14 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("convert", help="folder layout -> manifest, or manifest -> folder layout")
     c.add_argument("src", metavar="SRC", help="a folder (to make a manifest) or a manifest (to make a folder)")
     c.add_argument("dst", metavar="DST")
-    c.add_argument("--layout", choices=LAYOUTS, default="auto")
+    c.add_argument("--layout", choices=LAYOUTS + ("voc",), default="auto",
+                   help="voc (manifest -> folder): Annotations/, JPEGImages/ and ImageSets/Main/<usage>.txt "
+                        "as MindSpore's VOCDataset reads them, of links to the files")
     c.add_argument("--usage", help="usage to write on every sample (folder -> manifest)")
     c.add_argument("--relative", action="store_true", help="write ./-relative paths (folder -> manifest)")
     c.add_argument("--label-files", action="store_true",
                    help="classification as image + .txt pairs instead of label folders")
+    c.add_argument("--copy", action="store_true", help="--layout voc: copy the files instead of linking them")
     c.set_defaults(func=cmd_convert)
 
     sp = sub.add_parser("split", help="stratified TRAIN/EVAL(/TEST) split, written as usage; "

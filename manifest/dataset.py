@@ -7,7 +7,10 @@
 * :func:`resolve_loc` / :func:`voc_paths`: the VOC file of a detection sample, a relative
   ``annotation-loc`` (``./voc/x.xml``) resolved against the manifest's folder (never the CWD);
 * :func:`rewrite_prefix`: ``source`` (and ``annotation-loc``) rewriting between a local folder
-  and ``obs://bucket/prefix/`` (or any two prefixes).
+  and ``obs://bucket/prefix/`` (or any two prefixes);
+* :func:`to_voc_dir` / :func:`mindspore_voc_problems`: a detection manifest as the PASCAL VOC
+  directory MindSpore's ``VOCDataset`` reads (``Annotations/``, ``JPEGImages/``,
+  ``ImageSets/Main/<set>.txt``), made of links, and the VOC files it would refuse.
 
 They all take any iterable of samples, so they work on a streaming :func:`iter_manifest` too.
 """
@@ -16,10 +19,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 from collections import Counter
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterable, Iterator, Sequence
 
+from .errors import LayoutError, ManifestError
 from .model import Annotation, Sample
 
 __all__ = [
@@ -31,6 +36,9 @@ __all__ = [
     "resolve_loc",
     "voc_paths",
     "rewrite_prefix",
+    "to_voc_dir",
+    "mindspore_voc_problems",
+    "VocDirResult",
 ]
 
 
@@ -194,3 +202,144 @@ def rewrite_prefix(
         if inference_loc:
             changes["inference_loc"] = _swap(s.inference_loc, o, n)
         yield dataclasses.replace(s, **changes)
+
+
+# ---------------------------------------------------------------------- VOC directory (MindSpore)
+def mindspore_voc_problems(ann: Any) -> list[str]:
+    """Why MindSpore's ``VOCDataset`` (task ``"Detection"``, 2.x) cannot take this annotation.
+
+    MindSpore aborts the *whole* dataset on a file with no ``<object>``, an object without a
+    ``<bndbox>`` (a polygon, ...), or a box that is not ``0 < xmin < xmax`` and
+    ``0 < ymin < ymax`` (so a zero-width box, or a 0-based ``xmin`` of 0, is fatal); it drops
+    unnamed objects and then an image with no named object, silently. ``ann`` is a
+    :class:`~manifest.voc.VocAnnotation`. An empty list: it loads.
+    """
+    if not ann.objects:
+        return ["no <object> (VOCDataset aborts on it)"]
+    out = []
+    named = 0
+    for i, o in enumerate(ann.objects):
+        what = f"object {i + 1} ({o.name!r})"
+        kind = getattr(o.shape, "kind", None)
+        if kind != "bndbox":
+            out.append(f"{what} is a {kind or 'shape-less object'}, not a <bndbox> (VOCDataset aborts on it)")
+            continue
+        b = o.shape
+        try:
+            x0, y0, x1, y1 = (float(v) for v in (b.xmin, b.ymin, b.xmax, b.ymax))
+        except (TypeError, ValueError):
+            out.append(f"{what} has a non-numeric coordinate (VOCDataset reads it as 0 and aborts)")
+            continue
+        if not (x0 > 0 and y0 > 0 and x1 > x0 and y1 > y0):
+            out.append(
+                f"{what} box ({b.xmin}, {b.ymin}, {b.xmax}, {b.ymax}) is not 0 < xmin < xmax, "
+                "0 < ymin < ymax (VOCDataset aborts on it)"
+            )
+        if o.name:
+            named += 1
+    if not out and not named:
+        out.append("no named object (VOCDataset drops the image)")
+    return out
+
+
+@dataclasses.dataclass
+class VocDirResult:
+    """What :func:`to_voc_dir` made: the image ids of each ImageSets/Main set, and the
+    samples left out (``problems``, :class:`~manifest.errors.LayoutError` each naming why)."""
+
+    sets: dict
+    problems: list
+
+    @property
+    def ids(self) -> list[str]:
+        return self.sets.get("all", [])
+
+
+_USAGE_SETS = {"TRAIN": ("train", "trainval"), "EVAL": ("eval", "val", "trainval"),
+               "TEST": ("test",), "INFERENCE": ("inference",)}
+
+
+def _place(target: Path, dst: Path, copy: bool) -> None:
+    if copy:
+        shutil.copyfile(target, dst)
+    else:
+        os.symlink(target, dst)
+
+
+def to_voc_dir(
+    samples: Iterable[Sample],
+    out_dir: str | os.PathLike,
+    *,
+    manifest_path: str | os.PathLike | None = None,
+    copy: bool = False,
+) -> VocDirResult:
+    """Lay a detection manifest out as the PASCAL VOC directory MindSpore's ``VOCDataset`` reads.
+
+    ``VOCDataset(out_dir, task="Detection", usage=SET)`` reads the ids listed in
+    ``ImageSets/Main/SET.txt`` and opens ``JPEGImages/<id>.jpg`` and ``Annotations/<id>.xml``
+    (the ``.jpg`` name is fixed; the bytes may be PNG or BMP, which it decodes by content).
+    ``augment run``'s ``Data/`` holds image + ``.xml`` side by side, the ModelArts layout, so
+    it cannot be read as it is. This writes, for each sample (id = its image's stem, made
+    unique), a link ``JPEGImages/<id>.jpg`` to the image and ``Annotations/<id>.xml`` to its
+    VOC file (``copy=True``: copies), and the set lists by ``usage``: ``train``, ``eval``
+    (also as VOC's ``val``), ``trainval`` (both), ``test``, ``inference``, and ``all``.
+
+    A sample that MindSpore could not load is left out and reported (remote or missing files,
+    an unreadable VOC file, or any of :func:`mindspore_voc_problems`, each of which would
+    abort the whole dataset there). Relative paths resolve against ``manifest_path``'s folder.
+    ``out_dir`` must not exist or be empty.
+    """
+    from .voc import read_voc  # voc needs lxml; the rest of this module does not
+
+    if isinstance(samples, Manifest) and manifest_path is None:
+        manifest_path = samples.path
+    out = Path(out_dir)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise LayoutError("exists and is not an empty folder", out)
+    for sub in ("Annotations", "JPEGImages", "ImageSets/Main"):
+        (out / sub).mkdir(parents=True, exist_ok=True)
+    sets: dict[str, list[str]] = {}
+    problems: list[LayoutError] = []
+    taken: set[str] = set()
+
+    def problem(reason: str, s: Sample) -> None:
+        problems.append(LayoutError(f"{s.source}: {reason}", manifest_path))
+
+    for s in samples:
+        locs = s.annotation_locs
+        if not locs:
+            problem("no annotation-loc (not a detection sample)", s)
+            continue
+        if len(locs) > 1:
+            problem(f"{len(locs)} VOC files for one image; VOCDataset takes one", s)
+            continue
+        img, loc = resolve_loc(s.source, manifest_path), resolve_loc(locs[0], manifest_path)
+        if is_remote(img) or is_remote(loc):
+            problem("remote file; download it first", s)
+            continue
+        if not os.path.isfile(img):
+            problem(f"image not found: {img}", s)
+            continue
+        try:
+            ann = read_voc(loc)
+        except ManifestError as exc:
+            problem(f"unreadable VOC file: {exc}", s)
+            continue
+        bad = mindspore_voc_problems(ann)
+        if bad:
+            problem(f"left out: {loc}: " + "; ".join(bad), s)
+            continue
+        stem = base = Path(img).stem
+        i = 0
+        while stem in taken:
+            i += 1
+            stem = f"{base}_{i}"
+        taken.add(stem)
+        _place(Path(img).resolve(), out / "JPEGImages" / f"{stem}.jpg", copy)
+        _place(Path(loc).resolve(), out / "Annotations" / f"{stem}.xml", copy)
+        for name in _USAGE_SETS.get((s.usage or "").upper(), ()) + ("all",):
+            sets.setdefault(name, []).append(stem)
+    for name, ids in sets.items():
+        (out / "ImageSets" / "Main" / f"{name}.txt").write_text(
+            "".join(f"{x}\n" for x in ids), encoding="utf-8")
+    return VocDirResult(sets, problems)
