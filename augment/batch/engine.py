@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import sys
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Callable
 
 from ..core.pipeline import Pipeline
@@ -43,15 +46,31 @@ def tune_process() -> None:
     mallopt(m_trim_threshold, 128 << 20)
 
 
+def _die_with_parent() -> None:
+    """Linux: this worker gets SIGKILL when its parent dies (a killed ``augment run`` leaves no
+    orphan workers waiting on a queue forever)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        import signal
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None).prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
 def _init_pool_worker(spec: RunSpec) -> None:
     # Ctrl-C reaches the whole process group: the parent stops the pool and reports; a worker
     # interrupted on its own would only print a traceback. A worker whose parent is gone exits
-    # quietly on the broken pipe instead of printing one.
+    # quietly (SIGPIPE, parent-death signal) instead of printing one or waiting forever.
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(signal, "SIGPIPE"):
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    _die_with_parent()
     tune_process()
     work.init_worker(spec)
 
@@ -67,10 +86,39 @@ def preload_modules(spec: RunSpec) -> list[str]:
     return ["augment.batch"] + sorted({type(op).__module__ for op in ops if type(op).__module__.startswith("augment.")})
 
 
+class _Stop(Exception):
+    pass
+
+
+def _kill(ex: ProcessPoolExecutor) -> None:
+    """Stop a pool now: no new work, running workers killed (Ctrl-C, a fatal record)."""
+    procs = list((getattr(ex, "_processes", None) or {}).values())
+    ex.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        try:
+            p.kill()
+        except (OSError, AttributeError, ValueError):
+            pass
+    for p in procs:
+        try:
+            p.join(5)
+        except (OSError, AssertionError, ValueError):
+            pass
+
+
+def _died(unit: Unit) -> dict:
+    return {"unit": unit.key, "source": unit.item.source, "copy": unit.copy, "status": "failed",
+            "reason": "the worker process died while doing this image (killed by a signal: out of memory?)"}
+
+
 def run_local(todo: list[Unit], spec: RunSpec, workers: int, sink: Callable[[dict], bool],
               owns_process: bool) -> None:
     """Do ``todo`` in this process (``workers <= 1``) or a pool; every record goes to ``sink``,
-    which returns False to stop the run (a fatal record)."""
+    which returns False to stop the run (a fatal record).
+
+    A worker that dies (the out-of-memory killer, a crash in native code) does not hang or end the
+    run: the groups it may have held are done again one image at a time, each in a pool of its own,
+    and the image whose worker dies alone is failed with that reason."""
     import cv2
 
     if workers <= 1:
@@ -98,16 +146,43 @@ def run_local(todo: list[Unit], spec: RunSpec, workers: int, sink: Callable[[dic
         # job once is nearly as quick and inherits nothing.
         ctx = mp.get_context("forkserver")
         ctx.set_forkserver_preload(preload_modules(spec))
-    pool = ctx.Pool(workers, initializer=_init_pool_worker, initargs=(spec,))
+    pending = deque(groups_of(todo, workers))
     try:
-        for recs in pool.imap_unordered(_run_group, groups_of(todo, workers)):
-            for rec in recs:
-                if not sink(rec):
-                    pool.terminate()
-                    pool.join()
-                    return
+        while pending:
+            lost = _run_pool(pending, ctx, spec, workers, sink)
+            for unit in (u for g in lost for u in g):  # alone, one pool each
+                if _run_pool(deque([[unit]]), ctx, spec, 1, sink):
+                    if not sink(_died(unit)):
+                        raise _Stop
+    except _Stop:
+        return
+
+
+def _run_pool(pending: deque, ctx, spec: RunSpec, workers: int, sink: Callable[[dict], bool]) -> list[list[Unit]]:
+    """Run groups from ``pending`` (consumed) until it is empty or a worker dies; returns the groups
+    that were in flight when one died (their records are unknown), ``[]`` otherwise."""
+    ex = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_pool_worker, initargs=(spec,))
+    inflight: dict = {}
+    try:
+        while pending or inflight:
+            while pending and len(inflight) < 2 * workers:
+                group = pending.popleft()
+                inflight[ex.submit(_run_group, group)] = group
+            finished, _ = wait(inflight, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                try:
+                    recs = fut.result()
+                except BrokenProcessPool:
+                    lost = list(inflight.values())
+                    _kill(ex)
+                    return lost
+                del inflight[fut]
+                for rec in recs:
+                    if not sink(rec):
+                        _kill(ex)
+                        raise _Stop
     except BaseException:
-        pool.terminate()  # Ctrl-C or an error: stop the workers now
+        _kill(ex)  # Ctrl-C or an error: stop the workers now
         raise
-    pool.close()  # all done: let the workers exit (quicker than terminate's kill-and-wait)
-    pool.join()
+    ex.shutdown(wait=True)
+    return []

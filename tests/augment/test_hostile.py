@@ -331,3 +331,30 @@ def test_pipeline_files_follow_the_api_rules(tmp_path, capsys, config, match):
 def test_op_strings_are_strict(tmp_path, capsys, op, match):
     assert main(["run", str(tmp_path), "-o", str(tmp_path / "o"), "--op", op]) == 1
     assert match in capsys.readouterr().err
+
+
+def test_a_killed_worker_fails_its_image_not_the_run(tmp_path, monkeypatch):
+    """The out-of-memory killer takes a worker: the run neither hangs nor stops; the image whose
+    worker dies even when alone is failed with that reason, every other one is written."""
+    import signal
+
+    src = tmp_path / "in"
+    for i in range(12):
+        _img(src / "cat" / f"{i}.jpg", seed=i)
+    real = batch.work.process_group
+
+    def killer(units):
+        if any(u.item.source == "cat/5.jpg" for u in units):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(units)
+
+    monkeypatch.setattr(batch.work, "process_group", killer)
+    spec = batch.RunSpec(input=str(src), output=str(tmp_path / "out"),
+                         pipeline={"seed": 1, "ops": [{"name": "Flip"}]}, copies=2)
+    summary = batch.run(spec, workers=2, progress=False, owns_process=True)  # forks: the patch reaches workers
+    res = {e["source"]: [r["status"] for r in e["results"]] for e in summary["inputs"]}
+    assert res.pop("cat/5.jpg") == ["failed", "failed"]
+    assert all(v == ["written", "written"] for v in res.values())
+    dead = next(e for e in summary["inputs"] if e["source"] == "cat/5.jpg")
+    assert all("worker process died" in r["reason"] for r in dead["results"])
+    assert summary["exit_code"] == 3
