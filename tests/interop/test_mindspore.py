@@ -363,3 +363,40 @@ def test_fact_voc_files_that_abort_mindspore(cls_in, tmp_path, case):
     res = to_voc_dir(samples, tmp_path / "voc")
     assert len(res.problems) == (error is not None)
     assert len(_load_voc(tmp_path / "voc", "train", {})) == len(res.sets["train"]) == 2 - (error is not None)
+
+
+def test_fact_gray_and_rgba_output_decode_to_three_channels(ex, tmp_path, monkeypatch):
+    """MindSpore decodes every image to H x W x 3 (gray repeated, alpha dropped); ours keeps
+    H x W and H x W x 4. Same height and width, the same file."""
+    from PIL import Image
+    inp = tmp_path / "in" / "cat"
+    inp.mkdir(parents=True)
+    g = np.random.default_rng(0)
+    Image.fromarray(g.integers(0, 255, (31, 45), np.uint8)).save(inp / "gray.png")
+    Image.fromarray(g.integers(0, 255, (33, 47), np.uint8)).save(inp / "gray.jpg", quality=95)
+    Image.fromarray(g.integers(0, 255, (35, 49, 4), np.uint8)).save(inp / "rgba.png")
+    out = tmp_path / "out"
+    augment("run", tmp_path / "in", "-o", out, "--ops", ex / "pipeline.json", "-q")
+    ours = read_manifest(out / "output.manifest")
+    monkeypatch.chdir(out)
+    rows = _load_manifest(out / "output.manifest", "train", {"cat": 0})
+    assert len(rows) == len(ours) == 3
+    for (img, _), s in zip(rows, ours):
+        mine, _ = read_image(out / s.source)
+        assert img.shape == mine.shape[:2] + (3,), (s.source, mine.shape)
+
+
+def test_fact_class_indices_are_per_usage_without_class_indexing(cls_in, tmp_path):
+    """Without class_indexing, MindSpore numbers the labels present in the usage read (sorted):
+    a label missing from EVAL shifts every index after it. Pass the same class_indexing to
+    both (the labels of the whole manifest)."""
+    cat = sorted((cls_in / "cat").iterdir())[0]
+    dog = sorted((cls_in / "dog").iterdir())[0]
+    samples = [Sample.classification(str(cat), "cat", usage="TRAIN"),
+               Sample.classification(str(dog), "dog", usage="TRAIN"),
+               Sample.classification(str(dog), "dog", usage="EVAL")]
+    man = tmp_path / "m.manifest"
+    write_manifest(samples, man)
+    assert [lab for _, lab in _load_manifest(man, "train", {})] == [0, 1]
+    assert [lab for _, lab in _load_manifest(man, "eval", {})] == [0]            # dog is 0 here
+    assert [lab for _, lab in _load_manifest(man, "eval", {"cat": 0, "dog": 1})] == [1]
