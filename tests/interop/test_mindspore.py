@@ -313,9 +313,9 @@ def test_fact_manifest_dataset_usage_values(cls_in, tmp_path):
         _load_manifest(man, "test", {})
 
 
-def _voc_text(objects: str) -> str:
-    return ('<annotation><folder>Images</folder><filename>x.jpg</filename><size><width>56</width>'
-            f'<height>40</height><depth>3</depth></size><segmented>0</segmented>{objects}</annotation>')
+def _voc_text(objects: str, w: int = 56, h: int = 40) -> str:
+    return (f'<annotation><folder>Images</folder><filename>x.jpg</filename><size><width>{w}</width>'
+            f'<height>{h}</height><depth>3</depth></size><segmented>0</segmented>{objects}</annotation>')
 
 
 def _box(name, xmin, ymin, xmax, ymax) -> str:
@@ -400,3 +400,25 @@ def test_fact_class_indices_are_per_usage_without_class_indexing(cls_in, tmp_pat
     assert [lab for _, lab in _load_manifest(man, "train", {})] == [0, 1]
     assert [lab for _, lab in _load_manifest(man, "eval", {})] == [0]            # dog is 0 here
     assert [lab for _, lab in _load_manifest(man, "eval", {"cat": 0, "dog": 1})] == [1]
+
+
+@pytest.mark.xfail(strict=False, reason="augment run writes a box clipped to a sliver under one pixel "
+                   "as xmin == xmax (even xmin = W + 1), which VOCDataset aborts on; the fix belongs "
+                   "to the batch job's VOC writer (drop such boxes, reported)")
+def test_boxes_clipped_to_a_sliver_stay_loadable(tmp_path):
+    from PIL import Image
+    inp = tmp_path / "in"
+    inp.mkdir()
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (48, 64, 3), np.uint8)).save(inp / "a.jpg", quality=95)
+    (inp / "a.xml").write_text(_voc_text(_box("cat", 55, 5, 63, 40) + _box("dog", 5, 5, 30, 40), 64, 48))
+    ops = tmp_path / "p.json"
+    ops.write_text(json.dumps({"seed": 1, "ops": [{"name": "Translate", "translateXY": "X", "translate_min": -0.25,
+                                                   "translate_max": 0.25, "box_policy": "clip"}]}))
+    out = tmp_path / "out"
+    augment("run", inp, "-o", out, "--ops", ops, "--copies", 100, "-q")
+    bad = {}
+    for s in read_manifest(out / "output.manifest"):
+        problems = mindspore_voc_problems(read_voc(out / s.annotation_locs[0]))
+        if problems:
+            bad[s.source] = problems
+    assert bad == {}, f"{len(bad)} of 100: {sorted(bad.items())[:2]}"
