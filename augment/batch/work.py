@@ -126,7 +126,29 @@ def _stage_augment(job: _Job, spec: RunSpec, pipeline: Pipeline) -> None:
     result = pipeline.run(sample, index=job.unit.item.index, epoch=job.unit.copy)
     if result.sample is None:
         job.end("dropped", reason=result.dropped)
+    elif job.ann is not None and len(result.sample.boxes):
+        job.out = _without_slivers(job, result.sample)
+        return
     job.out = result.sample
+
+
+def _without_slivers(job: _Job, out: Sample) -> Sample:
+    """Objects whose box would be written with ``xmin >= xmax`` or ``ymin >= ymax`` (a box
+    clipped to under about one pixel: VOC's numbers are 1-based and inclusive) are left out, each
+    with a note: loaders such as MindSpore's ``VOCDataset`` refuse such a box, and the whole
+    dataset with it."""
+    from manifest.vocboxes import xyxy_to_voc
+
+    keep = np.ones(len(out.boxes), bool)
+    for k, box in enumerate(out.boxes.tolist()):
+        v = xyxy_to_voc(*box)
+        if v[2] <= v[0] or v[3] <= v[1]:
+            keep[k] = False
+            obj = int(out.fields["_object"][k])
+            job.notes.append(f"object {obj} box {out.labels[k]!r}: under one pixel after the pipeline "
+                             f"({box[2] - box[0]:.2f} x {box[3] - box[1]:.2f} px), left out (VOC readers refuse "
+                             "xmin >= xmax)")
+    return out if keep.all() else out.filter(keep)
 
 
 def _stage_annotation_out(job: _Job, spec: RunSpec, pipeline: Pipeline) -> None:

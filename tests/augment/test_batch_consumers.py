@@ -176,3 +176,23 @@ def test_obs_and_s3_prefixes_are_written_as_given(tmp_path):
         assert _run(str(src), "-o", str(out), *FLIP, "--source-prefix", prefix) == 0
         assert _lines(out)[0]["source"] == prefix.rstrip("/") + "/Data/cat0_aug0.jpg"
     assert os.path.exists(tmp_path / "s3" / "Data" / "cat0_aug0.jpg")
+
+
+def test_boxes_clipped_under_a_pixel_are_left_out_and_noted_never_written_degenerate(tmp_path):
+    from manifest import read_voc
+
+    src = tmp_path / "in"
+    src.mkdir()
+    Image.fromarray(make_image(48, 64)).save(src / "a.jpg", quality=95)
+    (src / "a.xml").write_bytes(from_boxes("a.jpg", (64, 48, 3), np.array([[54, 4, 63, 40], [4, 4, 30, 40]],
+                                                                          np.float32), ["cat", "dog"]).to_bytes())
+    out = tmp_path / "out"
+    assert _run(str(src), "-o", str(out), "--op", "Translate(translate_min=-0.25, translate_max=0.25, "
+                "box_policy='clip')", "--seed", "1", "--copies", "100") == 0
+    noted = 0
+    for res in json.loads((out / "summary.json").read_text())["inputs"][0]["results"]:
+        noted += sum("under one pixel" in n for n in res.get("notes", []))
+        for o in read_voc(out / "Data" / res["files"][1]).objects:
+            b = o.shape
+            assert float(b.xmin.text) < float(b.xmax.text) and float(b.ymin.text) < float(b.ymax.text)
+    assert noted > 0  # the slivers happened and were reported
