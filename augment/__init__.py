@@ -67,8 +67,27 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
     from .core.policy import BoxPolicy
     from .core.registry import OPERATORS, get_operator, operator_from_dict
     from .errors import AugmentError, BoxError, ConfigError, SampleError, UnknownOperatorError, UnsupportedImageError
-    from .ops import (AddNoise, Blur, Crop, CutOut, Flip, Grayscale, HistogramEqual, LightArithmetic, LightContrast,
-                      MotionBlur, Padding, Resize, Rotate, Saturation, Scale, Sharpen, Shear, Translate, Weather)
+    from .ops import (
+        AddNoise,
+        Blur,
+        Crop,
+        CutOut,
+        Flip,
+        Grayscale,
+        HistogramEqual,
+        LightArithmetic,
+        LightContrast,
+        MotionBlur,
+        Padding,
+        Resize,
+        Rotate,
+        Saturation,
+        Scale,
+        Sharpen,
+        Shear,
+        Translate,
+        Weather,
+    )
     from .random import rng
     from .structures import ImageMeta, Sample
 

@@ -96,9 +96,10 @@ import logging
 import math
 import operator
 import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -184,7 +185,9 @@ def _as_pipeline(pipeline: Any) -> Pipeline:
         return Pipeline(())
     if isinstance(pipeline, Pipeline):
         return pipeline
-    if isinstance(pipeline, os.PathLike) or (isinstance(pipeline, str) and not pipeline.lstrip().startswith(("{", "["))):
+    if isinstance(pipeline, os.PathLike) or (
+        isinstance(pipeline, str) and not pipeline.lstrip().startswith(("{", "["))
+    ):
         try:
             text = Path(pipeline).read_text(encoding="utf-8")
         except OSError as exc:

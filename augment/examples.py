@@ -55,7 +55,7 @@ def write_example(folder: str | os.PathLike, count: int = 6) -> dict[str, Path]:
 
     root = Path(folder)
     det, cls = root / "detection", root / "classification"
-    for k, s in enumerate(example_samples(count)):
+    for s in example_samples(count):
         name = s.meta["source"]
         write_image(det / name, s.image, quality=95)
         h, w = s.image.shape[:2]

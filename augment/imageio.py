@@ -180,7 +180,9 @@ def _open(data: bytes, max_pixels: int | None) -> Any:
             Image.MAX_IMAGE_PIXELS = pil_limit
 
 
-def decode_image(data: bytes, *, name: str = "<bytes>", max_pixels: int | None = DEFAULT_MAX_PIXELS) -> tuple[np.ndarray, ImageInfo]:
+def decode_image(
+    data: bytes, *, name: str = "<bytes>", max_pixels: int | None = DEFAULT_MAX_PIXELS
+) -> tuple[np.ndarray, ImageInfo]:
     """Decode encoded image bytes; ``name`` is used in error messages."""
     if not data:
         raise ImageReadError(f"{name}: empty file")

@@ -33,7 +33,7 @@ def draw_boxes(image: np.ndarray, boxes: np.ndarray, labels: list) -> Image.Imag
     im = Image.fromarray(np.ascontiguousarray(_to_rgb8(image)))
     d = ImageDraw.Draw(im)
     names = sorted({str(lb) for lb in labels})
-    for (x1, y1, x2, y2), lb in zip(boxes.tolist(), labels):
+    for (x1, y1, x2, y2), lb in zip(boxes.tolist(), labels, strict=False):
         colour = _COLOURS[names.index(str(lb)) % len(_COLOURS)]
         rect = [x1, y1, max(x1, x2 - 1), max(y1, y2 - 1)]
         d.rectangle(rect, outline=(0, 0, 0), width=4)  # a dark rim keeps the box visible on any colour

@@ -15,8 +15,9 @@ beside the boxes and are filtered by the same keep-mask, so they cannot fall out
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from itertools import compress
-from typing import Any, Mapping, NamedTuple, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -134,7 +135,7 @@ class Sample:
         _setattr(self, "meta", meta)
 
     @classmethod
-    def _trusted(cls, image, boxes, labels, fields, meta) -> "Sample":
+    def _trusted(cls, image, boxes, labels, fields, meta) -> Sample:
         """Build without checks: for operators that already hold valid, consistent parts."""
         self = _new_object(cls)
         self._set(image, boxes, labels, fields, meta)
@@ -160,7 +161,7 @@ class Sample:
         return len(self.boxes)
 
     # ------------------------------------------------------------------ derived copies
-    def replace(self, **changes: Any) -> "Sample":
+    def replace(self, **changes: Any) -> Sample:
         """A copy with some parts replaced, validated like a new Sample."""
         parts = {
             "image": self.image,
@@ -175,10 +176,10 @@ class Sample:
         parts.update(changes)
         return Sample(**parts)
 
-    def with_image(self, image: np.ndarray) -> "Sample":
+    def with_image(self, image: np.ndarray) -> Sample:
         return Sample._trusted(image, self.boxes, self.labels, self.fields, self.meta)
 
-    def with_boxes(self, image: np.ndarray, boxes: np.ndarray, keep: np.ndarray | None) -> "Sample":
+    def with_boxes(self, image: np.ndarray, boxes: np.ndarray, keep: np.ndarray | None) -> Sample:
         """New image and boxes; ``keep`` (bool mask over the old boxes) filters every per-box field."""
         if keep is None or keep.all():
             return Sample._trusted(image, boxes, self.labels, self.fields, self.meta)
@@ -186,7 +187,7 @@ class Sample:
         fields = {k: v[keep] for k, v in self.fields.items()}
         return Sample._trusted(image, boxes[keep], labels, fields, self.meta)
 
-    def filter(self, keep: np.ndarray) -> "Sample":
+    def filter(self, keep: np.ndarray) -> Sample:
         """Keep only the boxes where ``keep`` is true, with their labels and fields."""
         keep = np.asarray(keep, dtype=bool)
         if keep.shape != (len(self.boxes),):

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import builtins
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from .errors import ManifestLineError
 
@@ -169,14 +170,14 @@ class Annotation:
     @classmethod
     def classification(
         cls, name: str, type: str = IMAGE_CLASSIFICATION, **fields: Any
-    ) -> "Annotation":
+    ) -> Annotation:
         """A classification label: ``Annotation.classification("cat")``."""
         return cls(type=type, name=name, **fields)
 
     @classmethod
     def detection(
         cls, annotation_loc: str, type: str = OBJECT_DETECTION, **fields: Any
-    ) -> "Annotation":
+    ) -> Annotation:
         """An object-detection label pointing at a PASCAL VOC file."""
         fields.setdefault("annotation_format", PASCAL_VOC)
         return cls(type=type, annotation_loc=annotation_loc, **fields)
@@ -195,7 +196,7 @@ class Annotation:
         return _to_dict(self, _ANN_OUT, _ANN_ATTR_OF)
 
     @classmethod
-    def from_dict(cls, d: Any) -> "Annotation":
+    def from_dict(cls, d: Any) -> Annotation:
         """Parse one annotation object; raises :class:`ManifestLineError` on a bad value."""
         try:
             return annotation_from_dict(d)
@@ -238,7 +239,7 @@ class Sample:
         usage: str | None = None,
         type: str = IMAGE_CLASSIFICATION,
         **fields: Any,
-    ) -> "Sample":
+    ) -> Sample:
         """An image-classification sample: one annotation per label (several = multi-label)."""
         if isinstance(labels, str):
             labels = [labels]
@@ -253,7 +254,7 @@ class Sample:
         *,
         usage: str | None = None,
         **fields: Any,
-    ) -> "Sample":
+    ) -> Sample:
         """An object-detection sample whose boxes are in the VOC file ``annotation_loc``."""
         anns = [] if annotation_loc is None else [Annotation.detection(annotation_loc)]
         return cls(source=source, annotations=anns, usage=_norm_usage(usage), **fields)
@@ -278,7 +279,7 @@ class Sample:
         return _ENCODE(self.to_dict())
 
     @classmethod
-    def from_dict(cls, d: Any) -> "Sample":
+    def from_dict(cls, d: Any) -> Sample:
         """Parse one manifest object; raises :class:`ManifestLineError` on a bad value."""
         try:
             return sample_from_dict(d)
@@ -465,7 +466,7 @@ def annotation_from_dict(d: Any, index: int | None = None) -> Annotation:
         plan = _ANN_PLANS.get(sig)
         if plan is not None:
             attrs, post, order = plan
-            kw = dict(zip(attrs, d.values()))
+            kw = dict(zip(attrs, d.values(), strict=True))  # a plan is keyed by these keys
             raw = None
             if post:
                 raw = {}
@@ -495,7 +496,7 @@ def _annotations(items: list) -> list[Annotation]:
             plan = plans.get((tuple(d), tuple(map(type, d.values()))))
             if plan is not None:
                 attrs, post, order = plan
-                kw = dict(zip(attrs, d.values()))
+                kw = dict(zip(attrs, d.values(), strict=True))  # a plan is keyed by these keys
                 if post:
                     raw: dict = {}
                     for attr, key, kind in post:
@@ -519,7 +520,7 @@ def sample_from_dict(d: Any) -> Sample:
         plan = _SAMPLE_PLANS.get(sig)
         if plan is not None:
             attrs, post, order = plan
-            kw = dict(zip(attrs, d.values()))
+            kw = dict(zip(attrs, d.values(), strict=True))  # a plan is keyed by these keys
             raw = None
             if post:
                 raw = {}

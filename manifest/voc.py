@@ -37,7 +37,7 @@ import math
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Iterator
+from typing import Any, ClassVar, Self
 
 from lxml import etree
 
@@ -75,8 +75,9 @@ class Num(float):
     """
 
     __slots__ = ("text",)
+    text: str
 
-    def __new__(cls, text: str) -> "Num":
+    def __new__(cls, text: str) -> Self:
         t = text.strip()
         obj = float.__new__(cls, t)
         obj.text = t
@@ -85,13 +86,13 @@ class Num(float):
     def __repr__(self) -> str:
         return self.text
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[Num], tuple[str]]:
         return (Num, (self.text,))
 
-    def __copy__(self) -> "Num":
+    def __copy__(self) -> Self:
         return self
 
-    def __deepcopy__(self, memo: Any) -> "Num":
+    def __deepcopy__(self, memo: Any) -> Self:
         return self
 
 
@@ -249,7 +250,7 @@ class RawXml:
     comment: bool = False
 
     @classmethod
-    def of(cls, el: Any) -> "RawXml":
+    def of(cls, el: Any) -> RawXml:
         if not isinstance(el.tag, str):  # comment or processing instruction
             if isinstance(el, etree._Comment):
                 return cls((el.text or "").encode("utf-8"), comment=True)
@@ -299,7 +300,7 @@ class VocObject:
     hard_coefficient_tag: str = "hard-coefficient"
     mask_color: str | None = None
     properties: list[Property] | None = None
-    parts: list["VocObject"] = field(default_factory=list)
+    parts: list[VocObject] = field(default_factory=list)
     extra: list[RawXml] = field(default_factory=list)
     line: int | None = field(default=None, compare=False, repr=False)
 
@@ -353,7 +354,7 @@ class VocAnnotation:
     def labels(self, other_shapes: str = "drop") -> list:
         return self.to_boxes(other_shapes).labels
 
-    def with_boxes(self, boxes: Any, keep: Any = None, **kwargs: Any) -> "VocAnnotation":
+    def with_boxes(self, boxes: Any, keep: Any = None, **kwargs: Any) -> VocAnnotation:
         """A new annotation with the boxes replaced; see :func:`manifest.vocboxes.with_boxes`."""
         from .vocboxes import with_boxes
 

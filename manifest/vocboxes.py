@@ -38,7 +38,8 @@ from __future__ import annotations
 import copy
 import dataclasses
 import logging
-from typing import Any, NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -222,7 +223,7 @@ def with_boxes(
         new_objs[oi] = moved
     dropped_other = 0
     objects = []
-    in_arrays = set(int(i) for i in base.index)
+    in_arrays = {int(i) for i in base.index}
     for i, o in enumerate(ann.objects):
         if i in new_objs:
             objects.append(new_objs[i])

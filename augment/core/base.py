@@ -25,8 +25,9 @@ is augmented as sample ``index + i``; returns an array, or a list when output si
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Mapping, NamedTuple, Sequence
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
@@ -132,7 +133,7 @@ class Operator:
         return out
 
     @classmethod
-    def from_dict(cls, params: Mapping[str, Any]) -> "Operator":
+    def from_dict(cls, params: Mapping[str, Any]) -> Operator:
         params = dict(params)
         params.pop("name", None)
         allowed = {f.name for f in dataclasses.fields(cls)}
@@ -140,11 +141,11 @@ class Operator:
         if unknown:
             raise ConfigError(
                 f"{cls.__name__}: unknown parameter(s) {', '.join(map(repr, unknown))}; "
-                f"allowed: {', '.join(map(repr, cls.own_fields() + ['do_validation', 'box_policy']))}"
+                f"allowed: {', '.join(map(repr, [*cls.own_fields(), 'do_validation', 'box_policy']))}"
             )
         return cls(**params)
 
-    def evolve(self, **changes: Any) -> "Operator":
+    def evolve(self, **changes: Any) -> Operator:
         """A copy with some parameters changed (validated again)."""
         return dataclasses.replace(self, **changes)
 

@@ -27,14 +27,15 @@ from __future__ import annotations
 
 import itertools
 import json
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from ..errors import ConfigError, UnsupportedImageError
+from ..kernels.color import apply_lut, fuse_tables
 from ..random import LazyRng, check_seed
 from ..structures import Sample
-from ..kernels.color import apply_lut, fuse_tables
 from .base import Operator, Outcome, stack_if_uniform
 from .lut import LutOperator
 from .policy import BoxPolicy, as_policy
@@ -66,7 +67,7 @@ class Pipeline:
 
     # ----------------------------------------------------------------- configuration
     @classmethod
-    def from_config(cls, config: Any, seed: int | None = None, box_policy: Any = None) -> "Pipeline":
+    def from_config(cls, config: Any, seed: int | None = None, box_policy: Any = None) -> Pipeline:
         """From a list of operator dicts, or a dict ``{"ops": [...], "seed": ..., "box_policy": ...}``,
         or a JSON string of either. Explicit ``seed`` / ``box_policy`` arguments win over the dict's."""
         if isinstance(config, (str, bytes)):
@@ -77,7 +78,9 @@ class Pipeline:
         if isinstance(config, Mapping):
             unknown = set(config) - {"ops", "seed", "box_policy"}
             if unknown:
-                raise ConfigError(f"pipeline config: unknown key(s) {sorted(unknown)}; allowed: 'ops', 'seed', 'box_policy'")
+                raise ConfigError(
+                    f"pipeline config: unknown key(s) {sorted(unknown)}; allowed: 'ops', 'seed', 'box_policy'"
+                )
             if "ops" not in config:
                 raise ConfigError("pipeline config: missing 'ops' (the list of operators)")
             seed = config.get("seed") if seed is None else seed
@@ -112,7 +115,9 @@ class Pipeline:
     def _index(self, index: int | None) -> int:
         return next(self._counter) if index is None else index
 
-    def run(self, sample: Sample, *, index: int | None = None, epoch: int = 0, params: Sequence[Any] | None = None) -> Outcome:
+    def run(
+        self, sample: Sample, *, index: int | None = None, epoch: int = 0, params: Sequence[Any] | None = None
+    ) -> Outcome:
         """Augment one Sample; the :class:`Outcome` says which operator dropped it, if one did."""
         index = self._index(index)
         self._check_params(params)
@@ -138,7 +143,9 @@ class Pipeline:
                 sample = outcome.sample
         return Outcome(sample, recorded)
 
-    def run_image(self, image: np.ndarray, *, index: int | None = None, epoch: int = 0, params: Sequence[Any] | None = None) -> tuple[np.ndarray, list]:
+    def run_image(
+        self, image: np.ndarray, *, index: int | None = None, epoch: int = 0, params: Sequence[Any] | None = None
+    ) -> tuple[np.ndarray, list]:
         index = self._index(index)
         self._check_params(params)
         recorded: list[Any] = []

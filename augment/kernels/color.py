@@ -178,7 +178,7 @@ def _translate_has_out() -> bool:
     src, dst = np.arange(4, dtype=np.uint8), np.zeros(4, np.uint8)
     try:
         _translate(memoryview(src), memoryview(IDENTITY[::-1].copy()), out=memoryview(dst))
-    except Exception:  # TypeError; stringzilla 3.x raises SystemError (a TypeError as its cause)
+    except Exception:  # noqa: BLE001 -- a feature probe: any failure means no. TypeError; stringzilla 3.x: SystemError
         return False
     return bool((dst == 255 - src).all())
 
@@ -233,10 +233,7 @@ def grayscale(image: np.ndarray, alpha: float, eps: float = 0.001) -> np.ndarray
         f = np.float32(alpha)
         bg = rgb.astype(np.float32)
         blend = bg + f * (fg.astype(np.float32) - bg)
-        if image.dtype.kind == "f":
-            fg = blend.astype(image.dtype)
-        else:
-            fg = np.round(blend).astype(image.dtype)
+        fg = blend.astype(image.dtype) if image.dtype.kind == "f" else np.round(blend).astype(image.dtype)
     return _join_alpha(fg, a)
 
 

@@ -49,7 +49,7 @@ _MINUS_HALF = np.array([[1.0, 0.0, -0.5], [0.0, 1.0, -0.5], [0.0, 0.0, 1.0]])
 def _restore(out: np.ndarray, like: np.ndarray) -> np.ndarray:
     if out.ndim == like.ndim:
         return out
-    return out.reshape(out.shape + (1,))
+    return out.reshape((*out.shape, 1))
 
 
 def _border(image: np.ndarray, value: float) -> tuple:
@@ -77,7 +77,7 @@ def warp_affine(
     h, w = out_hw
     m = to_index_matrix(matrix)
     if (_RGBA_WARP and interpolation == cv2.INTER_LINEAR and image.dtype == np.uint8 and image.ndim == 3
-            and image.shape[2] == 3 and 0 < h * w and 0 < image.shape[0] * image.shape[1] <= _RGBA_WARP_MAX_PIXELS):
+            and image.shape[2] == 3 and h * w > 0 and 0 < image.shape[0] * image.shape[1] <= _RGBA_WARP_MAX_PIXELS):
         return _warp_rgb_via_rgba(image, m, (h, w), fill)
     out = cv2.warpAffine(image, m, (w, h), flags=interpolation, borderMode=cv2.BORDER_CONSTANT,
                          borderValue=_border(image, fill))

@@ -86,10 +86,7 @@ class CutOut(Operator):
         holes = []
         for i in range(0, 2 * count, 2):
             hh = (smin if sizes is None else sizes[i]) * h
-            if self.squared:
-                hw = hh
-            else:
-                hw = (smin if sizes is None else sizes[i + 1]) * w
+            hw = hh if self.squared else (smin if sizes is None else sizes[i + 1]) * w
             cx, cy = centre[i] * w, centre[i + 1] * h
             x1, x2 = int(cx - hw / 2), int(cx + hw / 2)
             y1, y2 = int(cy - hh / 2), int(cy + hh / 2)
