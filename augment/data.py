@@ -298,7 +298,7 @@ class AugmentedDataset:
         self.on_error = on_error
         self.channels = channels
         self.classes = None if classes is None else list(classes)
-        self._class_ids = None if classes is None else {c: k for k, c in enumerate(self.classes)}
+        self._class_ids = None if self.classes is None else {c: k for k, c in enumerate(self.classes)}
         self.transform = transform
         self.return_params = return_params
         self.validate = validate
@@ -381,19 +381,19 @@ class AugmentedDataset:
         meta = {"source": rec.source}
         if rec.voc is None:
             return Sample(image, meta=meta)
-        boxes, labels, fields = self._voc(rec, image.shape[0], image.shape[1], orientation)
+        boxes, labels, fields = self._voc(rec, rec.voc, image.shape[0], image.shape[1], orientation)
         return Sample(image, boxes, labels, fields, meta)
 
-    def _voc(self, rec: Record, h: int, w: int, orientation: int) -> tuple[np.ndarray, list, dict]:
-        """The VOC boxes of ``rec`` for an image of ``h x w`` shown with EXIF ``orientation``
+    def _voc(self, rec: Record, voc: str, h: int, w: int, orientation: int) -> tuple[np.ndarray, list, dict]:
+        """The VOC boxes of ``rec`` (its file ``voc``) for an image of ``h x w`` shown with EXIF ``orientation``
         (the rules of :func:`augment.batch._load`)."""
         from .annotations import AnnotationError, load_voc_boxes
 
         try:
-            boxes, vb, _ = load_voc_boxes(rec.voc, h, w, orientation, validate=self.validate,
+            boxes, vb, _ = load_voc_boxes(voc, h, w, orientation, validate=self.validate,
                                           other_shapes=self.other_shapes)
         except AnnotationError as exc:
-            raise LoadError(f"{rec.voc}: {exc}", None, rec.source) from None
+            raise LoadError(f"{voc}: {exc}", None, rec.source) from None
         fields: dict[str, np.ndarray] = {}
         for name, values in vb.fields.items():
             if name in _INT_FIELDS:

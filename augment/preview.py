@@ -69,7 +69,7 @@ def preview(input_path: str | os.PathLike, pipeline: Pipeline, out_png: str | os
 
     _, items, _, _ = discover(input_path, layout)
     spec = RunSpec(str(input_path), "", pipeline.to_config())
-    rows = []
+    rows: list[list[Image.Image]] = []
     for it in items:
         if len(rows) == count:
             break

@@ -80,7 +80,8 @@ def rng(seed: int | None, epoch: int = 0, index: int = 0, stream: int = 0) -> np
 
 @lru_cache(maxsize=256)
 def _seed_key_ints(seed: int) -> tuple[int, int]:
-    return tuple(int(v) for v in _seed_key(seed))
+    k0, k1 = _seed_key(seed).tolist()
+    return k0, k1
 
 
 def _key_ints(seed: int | None) -> tuple[int, int]:

@@ -163,7 +163,7 @@ class Sample:
     # ------------------------------------------------------------------ derived copies
     def replace(self, **changes: Any) -> Sample:
         """A copy with some parts replaced, validated like a new Sample."""
-        parts = {
+        parts: dict[str, Any] = {
             "image": self.image,
             "boxes": self.boxes,
             "labels": self.labels,

@@ -438,8 +438,8 @@ def _slow_sample(d: Any) -> Sample:
 # The first line of each shape goes through the slow, fully checking path, which also decides
 # whether the shape can have a plan (known keys only, no nulls).
 _PLAN_LIMIT = 4096
-_SAMPLE_PLANS: dict[tuple, tuple] = {}
-_ANN_PLANS: dict[tuple, tuple] = {}
+_SAMPLE_PLANS: dict[tuple, tuple | None] = {}  # None: no plan for these keys and types
+_ANN_PLANS: dict[tuple, tuple | None] = {}
 _POST_KINDS = (_USAGE, _HARD, _PROP, _ANN)
 _new = object.__new__
 
@@ -467,7 +467,7 @@ def annotation_from_dict(d: Any, index: int | None = None) -> Annotation:
         if plan is not None:
             attrs, post, order = plan
             kw = dict(zip(attrs, d.values(), strict=True))  # a plan is keyed by these keys
-            raw = None
+            raw: dict | None = None
             if post:
                 raw = {}
                 for attr, key, kind in post:

@@ -587,7 +587,8 @@ class _Reader:
         if tag == "point":
             if "x" in vals or "y" in vals:
                 return Point(*need("x", "y"))
-            return Point(*need("x1", "y1"), tags=("x1", "y1"))
+            x, y = need("x1", "y1")
+            return Point(x, y, tags=("x1", "y1"))
         # polygon / polyline: x1..xn paired with y1..yn by index
         idx = set()
         for k in vals:
@@ -659,8 +660,8 @@ def _object_el(parent: Any, o: VocObject, tag: str = "object") -> None:
         _sub(el, "mask_color", o.mask_color)
     if o.shape is not None:
         _shape_el(el, o.shape)
-    for p in o.parts:
-        _object_el(el, p, "part")
+    for part in o.parts:
+        _object_el(el, part, "part")
     for x in o.extra:
         el.append(x.element())
 

@@ -58,7 +58,8 @@ class VocBoxes(NamedTuple):
     boxes: np.ndarray          # (N, 4) float32 xyxy, continuous 0-based
     labels: list               # object names
     fields: dict               # per-box lists: difficult, truncated, occluded, pose, ...
-    index: np.ndarray          # (N,) int: position of each box's object in ann.objects
+    # (N,) int: position of each box's object in ann.objects (the field's name hides tuple.index)
+    index: np.ndarray  # type: ignore[assignment]
 
 
 def voc_to_xyxy(xmin: float, ymin: float, xmax: float, ymax: float) -> tuple[float, float, float, float]:
@@ -212,7 +213,8 @@ def with_boxes(
         if same.all():
             new_objs[oi] = o
             continue
-        vb = xyxy_to_voc(*new_row.tolist(), decimals=decimals)
+        x1, y1, x2, y2 = new_row.tolist()
+        vb = xyxy_to_voc(x1, y1, x2, y2, decimals=decimals)
         if isinstance(o.shape, BndBox):
             ob = o.shape.bounds()
             vb = tuple(ob[k] if same[k] else vb[k] for k in range(4))
@@ -268,7 +270,8 @@ def from_boxes(
             raise VocError(f"from_boxes: field {k!r} has {len(v)} values for {len(arr)} boxes")
     objects = []
     for i, row in enumerate(arr):
-        o = VocObject(name=labels[i], shape=BndBox(*xyxy_to_voc(*row.tolist(), decimals=decimals)),
+        x1, y1, x2, y2 = row.tolist()
+        o = VocObject(name=labels[i], shape=BndBox(*xyxy_to_voc(x1, y1, x2, y2, decimals=decimals)),
                       pose="Unspecified", truncated=0, difficult=0)
         for k, v in fields.items():
             val = v[i]

@@ -27,7 +27,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar, NamedTuple, TypeVar, cast, dataclass_transform
 
 import numpy as np
 
@@ -65,10 +65,17 @@ def uniform(rng: Any, lo: float, hi: float) -> float:
     return lo + (hi - lo) * float(rng.random())
 
 
-def register(cls: type) -> type:
+_Op = TypeVar("_Op", bound="Operator")
+
+
+# dataclass_transform: type checkers see a decorated class as the frozen keyword-only dataclass it
+# becomes (its fields are constructor arguments). frozen_default is a 3.12 name that 3.11 accepts.
+@dataclass_transform(kw_only_default=True, frozen_default=True, eq_default=True)
+def register(cls: type[_Op]) -> type[_Op]:
     """Class decorator: make ``cls`` a frozen keyword-only dataclass and register it by name."""
     cls = dataclass(frozen=True, kw_only=True, eq=True, repr=True)(cls)
-    return register_class(cls)
+    register_class(cls)
+    return cls
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -129,7 +136,8 @@ class Operator:
         for key in self.own_fields():
             out[key] = getattr(self, key)
         out["do_validation"] = self.do_validation
-        out["box_policy"] = self.box_policy.to_config() if self.box_policy is not None else None
+        policy = cast("BoxPolicy | None", self.box_policy)  # __post_init__ made it a BoxPolicy
+        out["box_policy"] = policy.to_config() if policy is not None else None
         return out
 
     @classmethod
@@ -193,8 +201,9 @@ class Operator:
         return self.apply_image(image, params)
 
     def policy(self, pipeline_policy: BoxPolicy | None = None) -> BoxPolicy:
-        if self.box_policy is not None:
-            return self.box_policy
+        own = cast("BoxPolicy | None", self.box_policy)  # __post_init__ made it a BoxPolicy
+        if own is not None:
+            return own
         if pipeline_policy is not None:
             return pipeline_policy
         return self.default_box_policy

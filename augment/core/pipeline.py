@@ -28,7 +28,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -166,17 +166,27 @@ class Pipeline:
         if params is not None and len(params) != len(self.ops):
             raise ConfigError(f"Pipeline: {len(params)} params for {len(self.ops)} operators")
 
-    def _fused_lut(self, image, start, stop, index, epoch, params, recorded, sample=None):
+    def _fused_lut(
+        self,
+        image: np.ndarray,
+        start: int,
+        stop: int,
+        index: int,
+        epoch: int,
+        params: Sequence[Any] | None,
+        recorded: list[Any],
+        sample: Sample | None = None,
+    ) -> np.ndarray | None:
         """Draw the params of LUT operators ``start:stop`` (appending them to ``recorded``) and
         return the image with their fused table, or None when one has no table for this image
         (the caller then applies them in turn, reusing the recorded params)."""
         tables = []
-        validate = sample is not None and len(sample.boxes) > 0
+        check = sample if sample is not None and len(sample.boxes) > 0 else None
         for k in range(start, stop):
-            op = self.ops[k]
+            op = cast(LutOperator, self.ops[k])  # a run of LutOperators (_runs)
             meta = op._check_and_describe(image)
-            if validate and op.do_validation:
-                sample.validate(op.name)
+            if check is not None and op.do_validation:
+                check.validate(op.name)
             p = params[k] if params is not None else op.sample(LazyRng(self.seed, epoch, index, k), meta)
             recorded.append(p)
             tables.append(op.lut(p, meta))

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, UnknownOperatorError
 
+if TYPE_CHECKING:
+    from .base import Operator
+
 __all__ = ["OPERATORS", "BUILTIN_MODULES", "register_class", "get_operator", "operator_from_dict", "load_builtins"]
 
-OPERATORS: dict[str, type] = {}
+OPERATORS: dict[str, type[Operator]] = {}
 
 # The module of each built-in operator, so that a pipeline loads only the modules it uses (a
 # test holds this equal to where the classes are defined).
@@ -34,7 +37,7 @@ def _load_family_of(name: Any) -> str | None:
     return home
 
 
-def register_class(cls: type) -> type:
+def register_class(cls: type[Operator]) -> type[Operator]:
     name = cls.__name__
     if name not in OPERATORS and cls.__module__ != f"augment.ops.{BUILTIN_MODULES.get(name)}":
         # a built-in of that name loads lazily: load it now, so that the clash is reported here
@@ -61,7 +64,7 @@ def load_builtins() -> None:
         _BUILTINS_LOADED = True
 
 
-def get_operator(name: str) -> type:
+def get_operator(name: str) -> type[Operator]:
     try:
         return OPERATORS[name]
     except KeyError:
@@ -77,7 +80,7 @@ def get_operator(name: str) -> type:
         ) from None
 
 
-def operator_from_dict(config: Mapping[str, Any], where: str = "operator config") -> Any:
+def operator_from_dict(config: Mapping[str, Any], where: str = "operator config") -> Operator:
     """Build an operator from ``{"name": "Rotate", "angle_min": -30, ...}``."""
     if not isinstance(config, Mapping):
         raise ConfigError(f"{where}: expected an object like {{'name': 'Flip', ...}}, got {type(config).__name__}")

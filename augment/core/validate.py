@@ -43,32 +43,26 @@ def number(
     hi_open: bool = False,
 ) -> float:
     """A finite real number within the bounds, returned as ``float``."""
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    if ok:
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
         v = float(value)
         ok = math.isfinite(v)
         if ok and lo is not None:
             ok = v > lo if lo_open else v >= lo
         if ok and hi is not None:
             ok = v < hi if hi_open else v <= hi
-    if not ok:
-        raise ConfigError(
-            f"{op}: {name!r} must be a finite number{_interval(lo, hi, lo_open, hi_open)} {_got(value)}"
-        )
-    return v
+        if ok:
+            return v
+    raise ConfigError(f"{op}: {name!r} must be a finite number{_interval(lo, hi, lo_open, hi_open)} {_got(value)}")
 
 
 def integer(op: str, name: str, value: Any, lo: int | None = None, hi: int | None = None) -> int:
     """An integer within the bounds (``3.0`` is accepted as 3; ``True`` is not)."""
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    if ok:
-        ok = float(value).is_integer() if not isinstance(value, numbers.Integral) else True
-    if ok:
+    real = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if real and (isinstance(value, numbers.Integral) or float(value).is_integer()):
         v = int(value)
-        ok = (lo is None or v >= lo) and (hi is None or v <= hi)
-    if not ok:
-        raise ConfigError(f"{op}: {name!r} must be an integer{_interval(lo, hi, False, False)} {_got(value)}")
-    return v
+        if (lo is None or v >= lo) and (hi is None or v <= hi):
+            return v
+    raise ConfigError(f"{op}: {name!r} must be an integer{_interval(lo, hi, False, False)} {_got(value)}")
 
 
 def choice(op: str, name: str, value: Any, choices: Iterable[Any]) -> Any:

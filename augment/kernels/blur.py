@@ -91,8 +91,8 @@ def motion_kernel(k: int, angle: float, direction: float) -> np.ndarray:
     m8 = (m * 255).astype(np.uint8)
     c = (k - 1) / 2.0
     rot = cv2.getRotationMatrix2D((c, c), -float(angle), 1.0)
-    m8 = cv2.warpAffine(m8, rot, (k, k), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    out = m8.astype(np.float32) / 255.0
+    rotated = cv2.warpAffine(m8, rot, (k, k), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    out = rotated.astype(np.float32) / 255.0
     total = float(out.sum())
     if total <= 0:  # a fully faded line (direction +-1 and k tiny): keep the centre weight
         out = np.zeros((k, k), np.float32)

@@ -162,10 +162,11 @@ def _apply_lut_sz(image: np.ndarray, table: np.ndarray) -> np.ndarray:
     if _TRANSLATE_OUT and image.flags.c_contiguous and image.size:
         # translate straight from the input into a new array: one pass, no copy first
         out = np.empty(image.shape, np.uint8)  # a plain ndarray, whatever the input's subclass
-        _translate(memoryview(image).cast("B"), memoryview(table), out=memoryview(out).cast("B"))
+        # ``a.data`` is ``memoryview(a)`` (numpy's stubs give ndarray ``__buffer__`` on Python 3.12+ only)
+        _translate(image.data.cast("B"), table.data, out=out.data.cast("B"))
     else:
         out = np.array(image, copy=True, order="C")
-        _translate(memoryview(out.reshape(-1)), memoryview(table), inplace=True)
+        _translate(out.reshape(-1).data, table.data, inplace=True)
     if _colour_view(image) == 4:
         out[..., 3] = image[..., 3]
     return out
@@ -177,7 +178,7 @@ def _translate_has_out() -> bool:
         return False
     src, dst = np.arange(4, dtype=np.uint8), np.zeros(4, np.uint8)
     try:
-        _translate(memoryview(src), memoryview(IDENTITY[::-1].copy()), out=memoryview(dst))
+        _translate(src.data, IDENTITY[::-1].copy().data, out=dst.data)
     except Exception:  # noqa: BLE001 -- a feature probe: any failure means no. TypeError; stringzilla 3.x: SystemError
         return False
     return bool((dst == 255 - src).all())
@@ -275,7 +276,7 @@ def _channel_luts(image: np.ndarray, tables: dict[int, np.ndarray]) -> None:
         return
     for c, table in tables.items():
         plane = cv2.extractChannel(image, c)
-        _translate(memoryview(plane.reshape(-1)), memoryview(np.ascontiguousarray(table, np.uint8)), inplace=True)
+        _translate(plane.reshape(-1).data, np.ascontiguousarray(table, np.uint8).data, inplace=True)
         cv2.insertChannel(plane, image, c)
 
 

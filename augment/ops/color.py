@@ -10,7 +10,7 @@ image, fusable with its neighbours in a pipeline); ``LightArithmetic`` is one on
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, cast
 
 import numpy as np
 
@@ -192,11 +192,12 @@ class LightContrast(LutOperator):
         f = self.func
         if f == "gamma":
             return ContrastParams(gamma=uniform(rng, self.gamma_min, self.gamma_max))
-        if f == "sigmoid":
-            gain = uniform(rng, self.gain_min, self.gain_max)
+        if f in ("sigmoid", "log"):
+            # _check has replaced a None gain by the function's default
+            gain = uniform(rng, cast(float, self.gain_min), cast(float, self.gain_max))
+            if f == "log":
+                return ContrastParams(gain=gain)
             return ContrastParams(gain=gain, cutoff=uniform(rng, self.cutoff_min, self.cutoff_max))
-        if f == "log":
-            return ContrastParams(gain=uniform(rng, self.gain_min, self.gain_max))
         return ContrastParams(alpha=uniform(rng, self.alpha_min, self.alpha_max))
 
     def lut(self, params: ContrastParams, meta: ImageMeta) -> np.ndarray:

@@ -124,8 +124,8 @@ class CutOut(Operator):
                 view[y1:y2, x1:x2, :colour] = vals.astype(image.dtype)
             else:
                 scale = full / 255.0
-                vals = [v * scale for v in params.fills[i * nval:(i + 1) * nval]]
+                fill: list[float] = [v * scale for v in params.fills[i * nval:(i + 1) * nval]]
                 if image.dtype != np.float32:
-                    vals = [round(v) for v in vals]  # half to even, as np.round
-                view[y1:y2, x1:x2, :colour] = vals[0] if nval == 1 else vals
+                    fill = [round(v) for v in fill]  # half to even, as np.round
+                view[y1:y2, x1:x2, :colour] = fill[0] if nval == 1 else fill
         return out

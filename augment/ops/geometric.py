@@ -91,6 +91,8 @@ class _SidesOperator(AffineOperator):
     """Shared by Crop and Padding: a shift by the left/top amounts, then (``keep_size``) a resize back."""
 
     _sign: ClassVar[int]  # -1 crops, +1 pads
+    keep_size: bool  # fields of Crop and Padding (annotations only: no class attribute, no field here)
+    interpolation: str
 
     def _new_size(self, p: SidesParams, meta: ImageMeta) -> tuple[int, int]:
         s = self._sign
