@@ -1,29 +1,38 @@
 """Weather layers: rain streaks, snowflakes, fog and clouds, drawn procedurally and blended.
 
-Pure functions on numpy arrays: no classes, no global random state, no I/O; inputs are never
-modified; the randomness comes from the generator passed in. uint8 images ``(H, W)`` or
-``(H, W, C)``; alpha (a fourth channel) is untouched.
+Pure functions on numpy arrays: no classes with behaviour, no global random state, no I/O; inputs
+are never modified; the randomness comes from the generator passed in (the operator draws every
+per-layer parameter in ``sample``; the generator only fills the noise fields). uint8 images
+``(H, W)`` or ``(H, W, C)``; alpha (a fourth channel) is untouched.
 
-The look follows imgaug 0.4.0's ``Rain``, ``Snowflakes``, ``Fog`` and ``Clouds`` (sparse dots
-motion-blurred into streaks or blown up into flakes; low-frequency noise as cloud alpha and
-intensity), built from cheap pieces instead of imgaug's per-layer FFT noise and k x k motion
-kernels. Everything random or shaped is made on a small grid in uint8 and brought to the image
-size by one ``cv2.resize`` per map; the full-size work is the blend (a few saturating OpenCV
-passes, into as few fresh buffers as possible: page faults on new full-size arrays are a large
-part of the cost of these cheap passes).
+The procedures are imgaug 0.4.0's (``imgaug.augmenters.weather``), re-derived and vectorised, not
+copied; outputs are alike in distribution, not pixel-equal:
 
-* random bits: ``bit_generator.random_raw`` viewed as bytes (cheaper than any bounded draw),
-  turned into drop counts by a 256-entry quantile table or into dots by a 16-bit threshold;
-* rain streaks: a vertical box sum (cost independent of the length), then a shear to the drop
-  angle (``cv2.warpAffine``, nearest, wrapping: the dot columns are i.i.d., so wrapping shows no
-  seam). They are 1 px wide but long, so they are made with 1 row per ``s`` image rows and
-  stretched back with a linear resize;
-* snow streaks are short (a few cells): ``cv2.filter2D`` with a one-tap-per-row line kernel
-  (OpenCV skips the zero taps), no wrapping, so the density gate cannot show a seam;
-* low-frequency noise: octaves of random grids interpolated bicubically by two small matrix
-  products each (the interpolation matrices are OpenCV's own ``INTER_CUBIC`` weights, taken by
-  resizing an identity matrix, so the noise equals ``cv2.resize`` of the grid; a direct bicubic
-  resize of a tiny grid is ~10x slower), at a quarter of the image size;
+* **Snow** (``SnowflakesLayer``): salt dots (imgaug's ``Salt`` values, ``Beta(0.5, 0.5)`` folded
+  into 128..254) at ``density`` on a grid ``1 - flake_size`` times the image, dimmed by a smooth
+  gate (``Beta(1, 1 - density_uniformity)`` on 8 x 8, bicubic), a Gaussian blur and a motion blur
+  (a normalised line kernel of ``speed * long side`` pixels at ``angle``, brightest at the
+  flake, fading to 0 along the trail), bicubically enlarged to the image, through a gamma
+  ``1 + 2 (1 - flake_size_uniformity)`` and a gain ``1 + 5 (1 - flake_size_uniformity)``, then
+  blended as ``max(image + (0.1 + 20 speed) n, (1 + 20 speed) n)``. The blurs run on the small
+  grid (sigma and length scaled by it) with one or two taps per row; the layers' sums and maxima
+  are gathered in two planes (exactly the sequential blends) and applied in one pass.
+* **Rain** (``RainLayer``): the same drop field on a grid of ``1 - drop_size`` (0.98-0.99) of
+  the image, no Gaussian blur or gamma, streaks of ``speed * long side`` pixels (``speed``
+  0.04-0.20: long), blended towards a drop colour with alpha ``clip(1.3 n / 255)``. Streaks are
+  long and thin, so the field is made with one row per ``s`` image rows (``s`` up to 4): each
+  cell holds the mean of ``s`` pixels' drops (a 256-entry quantile table of that exact
+  distribution, fed by random bytes), the line kernel is a triangle (two box sums: the same mean
+  and spread as imgaug's ramp, cost independent of the length), a linear shear tilts it to the
+  angle (wrapping: the columns are i.i.d.) and the drop grid's scale. Layers share the colour,
+  so they compose exactly into one alpha at the reduced size: one resize, one blend.
+* **Fog / Clouds** (``CloudLayer``): alpha ``clip((alpha_min + alpha_multiplier * A) **
+  sparsity * density_multiplier)`` from power-law noise ``A`` on a grid of 4..128 cells;
+  intensity ``mean + coarse (8 x 8, N(0, coarse_scale)) + mean (2 D - 1) / 5`` with power-law
+  noise ``D`` (amplitude ``f ** exponent``, exponent -1 to -2.5): made at a quarter of the image
+  size by an inverse real FFT (the spectrum above that carries < 2 % of the power for exponents
+  <= -1.5), then resized once. Power-law noise is what gives imgaug's fog its soft, large-scale
+  texture (value-noise octaves give "cotton wool"). Two cloud layers compose on the small maps.
 * blending in uint8 with OpenCV's saturating arithmetic (``cv2.multiply``/``add``/``max``).
 """
 
@@ -32,6 +41,7 @@ from __future__ import annotations
 import math
 import threading
 from functools import lru_cache
+from typing import NamedTuple, Sequence
 
 import cv2
 import numpy as np
@@ -41,7 +51,47 @@ try:  # SIMD byte translation for the 256-entry tables (~15x cv2.LUT on one plan
 except ImportError:  # pragma: no cover - exercised when stringzilla is not installed
     _translate = None
 
-__all__ = ["value_noise", "rain", "snow", "fog", "clouds", "blend_u8"]
+__all__ = ["RainLayer", "SnowLayer", "CloudLayer", "rain", "snow", "clouds", "spectral_noise", "blend_u8"]
+
+
+class RainLayer(NamedTuple):
+    """One ``imgaug.augmenters.weather.RainLayer`` draw."""
+
+    density: float  # probability of a drop per cell of the drop grid
+    density_uniformity: float  # the gate is Beta(1, 1 - density_uniformity): 1 = no gate
+    drop_size: float  # the drop grid is (1 - drop_size) x the image
+    angle: float  # degrees from vertical
+    speed: float  # streak length = speed * long side
+
+
+class SnowLayer(NamedTuple):
+    """One ``imgaug.augmenters.weather.SnowflakesLayer`` draw."""
+
+    density: float  # probability of a flake per cell of the flake grid
+    density_uniformity: float  # the gate is Beta(1, 1 - density_uniformity)
+    flake_size: float  # the flake grid is (1 - flake_size) x the image: bigger flakes
+    flake_size_uniformity: float  # gamma 1 + 2 (1 - u), gain 1 + 5 (1 - u)
+    angle: float  # degrees from vertical
+    speed: float  # trail length = speed * long side; also the blend weights
+    blur_sigma_fraction: float  # Gaussian sigma = clip(fraction * long side, 0.5, 3.75)
+
+
+class CloudLayer(NamedTuple):
+    """One ``imgaug.augmenters.weather.CloudLayer`` draw (Fog is one of these)."""
+
+    intensity_mean: float
+    intensity_freq_exponent: float
+    intensity_coarse_scale: float
+    alpha_min: float
+    alpha_multiplier: float
+    alpha_size_px_max: int
+    alpha_freq_exponent: float
+    sparsity: float
+    density_multiplier: float
+
+
+# --------------------------------------------------------------------------------------------
+# shared plumbing: channels, scratch buffers, blends
 
 
 def _split(image: np.ndarray):
@@ -87,99 +137,12 @@ def _lut_inplace(a: np.ndarray, table: np.ndarray) -> np.ndarray:
     return cv2.LUT(a, table)
 
 
-def _dot_field(gen: np.random.Generator, h: int, w: int, p: float, gate: np.ndarray | None = None) -> np.ndarray:
-    """uint8 (h, w): 255 at a random subset of the cells, each in it with probability ``p``, times
-    ``gate / 255`` if given (uint8, a quarter of the size: looked up at the cell's quarter cell
-    for sparse fields, resized for dense ones). Sparse fields: a binomial count of uniform
-    positions; dense ones: a byte per cell below ``256 p``."""
-    n = h * w
-    p = min(max(p, 0.0), 1.0)
-    if p < 1.0 / 16:
-        field = np.zeros(n, np.uint8)
-        k = int(gen.binomial(n, p))
-        if k:
-            idx = gen.integers(0, n, size=k)
-            if gate is not None:
-                g = gate[np.minimum(idx // w // 4, gate.shape[0] - 1), np.minimum(idx % w // 4, gate.shape[1] - 1)]
-                idx = idx[_random_bytes(gen, (k,)) < g]
-            field[idx] = 255
-        return field.reshape(h, w)
-    u = _random_bytes(gen, (h, w))
-    if gate is None:
-        # byte < 256 p  <=>  byte <= ceil(256 p) - 1 (threshold: an explicit scalar, also for 1x1 arrays)
-        return cv2.threshold(u, math.ceil(p * 256.0) - 1, 255, cv2.THRESH_BINARY_INV)[1]
-    thr = cv2.convertScaleAbs(cv2.resize(gate, (w, h), interpolation=cv2.INTER_LINEAR), alpha=p * 256.0 / 255.0)
-    return np.where(u < thr, np.uint8(255), np.uint8(0)) if n < 64 else cv2.compare(u, thr, cv2.CMP_LT)
-
-
-@lru_cache(maxsize=1024)
-def _streak_kernel(k: int, angle_q: int, gain_q: int) -> np.ndarray:
-    """float32 (k, 2 r + 1) line kernel: one tap per row, along ``angle_q / 2`` degrees (positive:
-    the lower rows to the right), tapering linearly from the centre (a flake with a fading trail,
-    not a dash), the taps summing to ``gain_q / 100``."""
-    t = math.tan(math.radians(angle_q / 2.0))
-    rows = np.arange(k) - (k - 1) / 2.0
-    offsets = np.rint(t * rows).astype(int)
-    r = int(np.abs(offsets).max())
-    taper = 1.0 - np.abs(rows) / ((k + 1) / 2.0)
-    kernel = np.zeros((k, 2 * r + 1), np.float32)
-    kernel[np.arange(k), offsets + r] = taper * (gain_q / 100.0 / taper.sum())
-    kernel.setflags(write=False)
-    return kernel
-
-
-@lru_cache(maxsize=256)
-def _cubic_matrix(n_src: int, n_dst: int) -> np.ndarray:
-    """(n_dst, n_src) float32: row i = OpenCV's INTER_CUBIC weights of output sample i."""
-    m = cv2.resize(np.eye(n_src, dtype=np.float32), (n_src, n_dst), interpolation=cv2.INTER_CUBIC)
-    m.setflags(write=False)
-    return m
-
-
-def _noise_grid(gen: np.random.Generator, h: int, w: int, out_h: int, out_w: int, base: int, octaves: int,
-                persistence: float, normalise: bool = True) -> np.ndarray:
-    """Smooth noise in [0, 1], ``(out_h, out_w)`` float32, for an image of ``h x w``: octave ``i``
-    is a random grid of about ``base * 2**i`` cells on the long side, weighted ``persistence**i``,
-    interpolated bicubically (= ``cv2.resize(grid, INTER_CUBIC)``)."""
-    acc = None
-    long_side = max(h, w)
-    weight = 1.0
-    for i in range(octaves):
-        cells = max(2, int(base * 2**i))
-        gh = max(2, int(round(cells * h / long_side)) + 1)
-        gw = max(2, int(round(cells * w / long_side)) + 1)
-        grid = gen.random((gh, gw), dtype=np.float32)
-        if weight != 1.0:
-            grid *= np.float32(weight)
-        if gh * gw <= 48 * 48:
-            layer = (_cubic_matrix(gh, out_h) @ grid) @ _cubic_matrix(gw, out_w).T
-        else:  # big grids: OpenCV's resize is as fast, and no BLAS threading question
-            layer = cv2.resize(grid, (out_w, out_h), interpolation=cv2.INTER_CUBIC)
-        if acc is None:
-            acc = layer
-        else:
-            acc += layer
-        weight *= persistence
-    if not normalise:
-        return acc
-    lo, hi = float(acc.min()), float(acc.max())
-    acc -= np.float32(lo)
-    acc *= np.float32(1.0 / max(hi - lo, 1e-6))
-    return acc
-
-
-def _value_noise_small(gen: np.random.Generator, h: int, w: int, base: int, octaves: int, persistence: float) -> np.ndarray:
-    """:func:`value_noise` at a quarter of the size (before the final resize)."""
-    hs, ws = _quarter(h, w)
-    return _noise_grid(gen, h, w, hs, ws, base, octaves, persistence)
-
-
-def value_noise(gen: np.random.Generator, h: int, w: int, base: int, octaves: int, persistence: float) -> np.ndarray:
-    """Smooth noise in [0, 1], ``(h, w)`` float32: octave ``i`` is a random grid of about
-    ``base * 2**i`` cells on the long side, weighted ``persistence**i``; built at a quarter of
-    the size and resized once."""
-    small = _value_noise_small(gen, h, w, base, octaves, persistence)
-    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+def _lut_into(a: np.ndarray, table: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """``table[a]`` written into ``dst`` (same shape, contiguous)."""
+    if _translate is not None:
+        np.copyto(dst, a)
+        return _lut_inplace(dst, table)
+    return cv2.LUT(a, table, dst=dst)
 
 
 _scratch = threading.local()
@@ -232,168 +195,350 @@ def blend_u8(image: np.ndarray, a8: np.ndarray, top: np.ndarray) -> np.ndarray:
     return _compose(image, _mul_inv, cv2.bitwise_not(a8, dst=_buffer("inv", a8.shape)), cv2.add, top)
 
 
-def _shear(field: np.ndarray, slope: float) -> np.ndarray:
-    """Shift row ``y`` by ``slope * (y - h/2)`` columns, wrapping (nearest)."""
-    if abs(slope) * field.shape[0] < 0.5:
-        return field
-    h, w = field.shape
-    m = np.float32([[1, -slope, slope * (h / 2.0)], [0, 1, 0]])  # dst(x, y) = src(x - slope (y - h/2), y)
-    return cv2.warpAffine(field, m, (w, h), flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP,
-                          borderMode=cv2.BORDER_WRAP)
+@lru_cache(maxsize=256)
+def _cubic_matrix(n_src: int, n_dst: int) -> np.ndarray:
+    """(n_dst, n_src) float32: row i = OpenCV's INTER_CUBIC weights of output sample i."""
+    m = cv2.resize(np.eye(n_src, dtype=np.float32), (n_src, n_dst), interpolation=cv2.INTER_CUBIC)
+    m.setflags(write=False)
+    return m
 
 
-def _poisson_table(lam: float) -> np.ndarray:
-    """256-entry uint8 table: a uniform byte -> a Poisson(``lam``) count (its quantile); ``lam``
-    rounded to 1/1000 (so the table cache hits across calls)."""
-    return _poisson_table_q(int(round(lam * 1000)))
+# --------------------------------------------------------------------------------------------
+# drop / flake fields (Snow and Rain)
+
+_SALT_Q = 4096  # quantiles of the salt value distribution used to build the tables
+
+
+@lru_cache(maxsize=1)
+def _salt_values() -> np.ndarray:
+    """imgaug's ``Salt`` replacement values on a uint8 image: ``255 (0.5 + |B - 0.5|)`` with
+    ``B ~ Beta(0.5, 0.5)``, truncated; as ``_SALT_Q`` equally likely quantiles (``B`` is the
+    arcsine law, ``B = sin^2(pi u / 2)``, so the value is ``127.5 (1 + |cos(pi u)|)``)."""
+    u = (np.arange(_SALT_Q) + 0.5) / _SALT_Q
+    v = np.floor(127.5 * (1.0 + np.abs(np.cos(np.pi * u)))).astype(np.uint8)
+    v.setflags(write=False)
+    return v
+
+
+@lru_cache(maxsize=1)
+def _salt_table() -> np.ndarray:
+    """256-entry table: a uniform byte -> a salt value (its quantile)."""
+    t = _salt_values()[(np.arange(256) * _SALT_Q + _SALT_Q // 2) // 256].copy()
+    t.setflags(write=False)
+    return t
+
+
+def _gate_grid(gen: np.random.Generator, uniformity: float) -> np.ndarray | None:
+    """imgaug's density gate: 8 x 8 draws of ``Beta(1, 1 - uniformity)`` (None: uniformity 1,
+    the gate is 1 everywhere)."""
+    b = 1.0 - float(uniformity)
+    if b <= 1e-6:
+        return None
+    return gen.beta(1.0, b, size=(8, 8)).astype(np.float32)
+
+
+def _gate_at(grid: np.ndarray, ys: np.ndarray, xs: np.ndarray, h: int, w: int) -> np.ndarray:
+    """The 8 x 8 gate resized bicubically to ``(h, w)`` and clipped to [0, 1], read at
+    ``(ys, xs)`` only (the separable interpolation weights, row by row)."""
+    g = ((_cubic_matrix(8, h)[ys] @ grid) * _cubic_matrix(8, w)[xs]).sum(axis=1)
+    return np.clip(g, 0.0, 1.0)
+
+
+def _dots(gen: np.random.Generator, h: int, w: int, p: float, gate: np.ndarray | None) -> np.ndarray:
+    """uint8 (h, w): each cell is a salt value with probability ``p`` (independently), else 0;
+    values times the gate, truncated. Drawn as a Poisson number of uniform positions with
+    repeats allowed (``-n ln(1 - p)`` of them: each cell is then hit with probability ``p``)."""
+    n = h * w
+    p = min(max(float(p), 0.0), 1.0)
+    field = np.zeros(n, np.uint8)
+    if p <= 0.0 or n == 0:
+        return field.reshape(h, w)
+    lam = n * (-math.log1p(-p) if p < 1.0 else 40.0)
+    k = int(gen.poisson(lam))
+    if k == 0:
+        return field.reshape(h, w)
+    idx = gen.integers(0, n, size=k)
+    vals = _salt_table()[_random_bytes(gen, (k,))]
+    if gate is not None:
+        vals = (vals * _gate_at(gate, idx // w, idx % w, h, w)).astype(np.uint8)
+    field[idx] = vals
+    return field.reshape(h, w)
+
+
+# --------------------------------------------------------------------------------------------
+# Snow
+
+
+def _motion_taps(length: int, angle: float, scale: float) -> tuple[np.ndarray, tuple[int, int]] | None:
+    """(float32 kernel, anchor) of imgaug's motion blur line on a grid ``scale`` times the image.
+
+    At full size the line has ``length`` taps (odd, >= 3), one per pixel along ``angle``
+    degrees from vertical, weights falling linearly from 1 at the flake to 0 at the end of the
+    trail. Here each tap lands in the grid cell it falls in (so a cell sums the taps it covers:
+    the line integrated over the cell, not sampled; the bicubic enlargement that follows puts
+    the cells back at their places) and the kernel is normalised to 1. ``None`` when the whole
+    line falls in the flake's own cell."""
+    c, s = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+    j = np.arange(length, dtype=np.float64)
+    wts = 1.0 - j / (length - 1)
+    rows = np.floor(j * c * scale + 0.5).astype(int)
+    cols = np.floor(-j * s * scale + 0.5).astype(int)
+    ax = -int(cols.min())
+    kernel = np.zeros((int(rows.max()) + 1, int(cols.max()) + ax + 1), np.float64)
+    np.add.at(kernel, (rows, cols + ax), wts)
+    if kernel.shape == (1, 1):
+        return None
+    kernel /= kernel.sum()
+    return kernel.astype(np.float32), (ax, 0)
+
+
+def _snow_tables(flake_size_uniformity: float, speed: float) -> tuple[np.ndarray, np.ndarray]:
+    """256-entry tables v -> ``(0.1 + 20 speed) n`` and ``(1 + 20 speed) n`` (saturated) with
+    ``n = gain * GammaContrast(v)``: imgaug's flake tone and its two blend weights."""
+    u = 1.0 - float(flake_size_uniformity)
+    v = np.floor(255.0 * np.power(np.arange(256) / 255.0, 1.0 + 2.0 * u))
+    n = v * (1.0 + 5.0 * u)
+    add = np.clip(np.rint((0.1 + 20.0 * speed) * n), 0, 255).astype(np.uint8)
+    top = np.clip(np.rint((1.0 + 20.0 * speed) * n), 0, 255).astype(np.uint8)
+    return add, top
+
+
+def _snow_small(gen: np.random.Generator, h: int, w: int, layer: SnowLayer) -> np.ndarray:
+    """One layer's flakes on its grid (uint8): dots, gate, Gaussian blur and motion blur (imgaug
+    blurs after enlarging; on the grid the sigma and the line are scaled to it)."""
+    f = min(max(1.0 - float(layer.flake_size), 0.001), 1.0)
+    hd, wd = max(1, int(h * f)), max(1, int(w * f))
+    gate = _gate_grid(gen, layer.density_uniformity)
+    field = _dots(gen, hd, wd, layer.density, gate)
+    sigma = min(max(max(h, w) * layer.blur_sigma_fraction, 0.5), 3.75) * f
+    if sigma >= 0.2:
+        field = cv2.GaussianBlur(field, (0, 0), sigma, borderType=cv2.BORDER_REFLECT_101)
+    k = int(layer.speed * max(h, w))
+    taps = _motion_taps(max(k, 3) | 1, layer.angle, f) if k > 1 else None
+    if taps is not None:
+        field = cv2.filter2D(field, -1, taps[0], anchor=taps[1], borderType=cv2.BORDER_REFLECT_101)
+    return field
+
+
+def snow(image: np.ndarray, gen: np.random.Generator, layers: Sequence[SnowLayer]) -> np.ndarray:
+    """Snowflakes: ``layers`` imgaug ``SnowflakesLayer`` passes over the image (see the module
+    docstring). Each layer ``i`` is ``x <- max(x + a_i n_i, b_i n_i)``; over the layers that is
+    ``max(image + A, B)`` with ``A = sum a_i n_i`` and ``B_i = max(B_{i-1} + a_i n_i, b_i n_i)``,
+    saturating, so the image is touched once."""
+    h, w = image.shape[:2]
+    acc_a = acc_b = None
+    for layer in layers:
+        small = _snow_small(gen, h, w, layer)
+        up = small if small.shape == (h, w) else cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
+        if not up.flags.writeable or not up.flags.c_contiguous:
+            up = up.copy()
+        t_add, t_top = _snow_tables(layer.flake_size_uniformity, layer.speed)
+        if acc_a is None:
+            acc_a = _lut_into(up, t_add, _buffer("a", (h, w)))
+            acc_b = _lut_into(up, t_top, _buffer("t", (h, w)))
+            continue
+        add = _lut_into(up, t_add, _buffer("s", (h, w)))
+        top = _lut_inplace(up, t_top)
+        cv2.add(acc_b, add, dst=acc_b)
+        cv2.max(acc_b, top, dst=acc_b)
+        cv2.add(acc_a, add, dst=acc_a)
+    if acc_a is None:
+        return image.copy()
+    return _compose(image, cv2.add, acc_a, cv2.max, acc_b)
+
+
+# --------------------------------------------------------------------------------------------
+# Rain
+
+
+def _rain_scale(s: int) -> float:
+    return 0.5 if s <= 2 else 1.0
+
+
+def _enlarge_gain(p: float) -> float:
+    """Mean gain of a Bernoulli(``p``) dot field enlarged slightly (by 1 / 0.98-0.99) with
+    OpenCV's bicubic resize in uint8: the kernel's negative lobes are clipped at 0, which adds
+    ~28 % to an isolated dot's mass, less where dots are close enough for lobes to cancel
+    (measured: 1.249, 1.200, 1.158 at p = 0.03, 0.085, 0.14; this fits them within 0.005)."""
+    return 1.0 + 0.279 * (1.0 - min(max(p, 0.0), 1.0)) ** 3.5
 
 
 @lru_cache(maxsize=1024)
-def _poisson_table_q(lam_q: int) -> np.ndarray:
-    lam = lam_q / 1000.0
-    kmax = int(lam + 8 * math.sqrt(lam) + 8)
-    k = np.arange(kmax + 1)
-    logp = k * math.log(max(lam, 1e-12)) - lam - np.array([math.lgamma(i + 1) for i in k])
-    cdf = np.cumsum(np.exp(logp))
-    u = (np.arange(256) + 0.5) / 256.0
-    table = np.minimum(np.searchsorted(cdf, u), 255).astype(np.uint8)
+def _rain_table_q(p_q: int, s: int) -> np.ndarray:
+    """256-entry table: a uniform byte -> the mean drop value of ``s`` pixels, each a drop with
+    probability ``p_q / 1e5`` (a salt value times :func:`_enlarge_gain`), times
+    :func:`_rain_scale` (``s`` <= 2: a drop with its gain can exceed 255): the exact
+    distribution's quantiles, each entry the mean of its 1/256 slice (so the table has the
+    distribution's mean)."""
+    p = p_q / 1e5
+    pmf_v = np.bincount(_salt_values(), minlength=256) / _SALT_Q
+    total = np.zeros(255 * s + 1)
+    conv = np.ones(1)
+    for n in range(s + 1):
+        total[: len(conv)] += math.comb(s, n) * p**n * (1 - p) ** (s - n) * conv
+        conv = np.convolve(conv, pmf_v)
+    cdf = np.concatenate([[0.0], np.cumsum(total)])
+    cdf /= cdf[-1]
+    vals = np.arange(len(total)) * (_enlarge_gain(p) * _rain_scale(s) / s)
+    cum_vp = np.concatenate([[0.0], np.cumsum(total * vals)])  # sum of value x probability below a cdf level
+
+    def upto(q):
+        j = np.clip(np.searchsorted(cdf, q, side="right") - 1, 0, len(total) - 1)
+        return cum_vp[j] + (q - cdf[j]) * vals[j]
+
+    edges = np.linspace(0.0, 1.0, 257)
+    means = (upto(edges[1:]) - upto(edges[:-1])) * 256.0
+    table = np.clip(np.rint(means), 0, 255).astype(np.uint8)
     table.setflags(write=False)
     return table
 
 
-def rain(image: np.ndarray, gen: np.random.Generator, density: float, length: int, angle: float,
-         colour_value: float, layers: int) -> np.ndarray:
-    """Rain streaks: ``layers`` x ``density`` drops per pixel, each a streak of ``length`` px at
-    ``angle`` degrees; alpha ``clip(1.3 * 255 * drops / length)`` per streak pixel, blended
-    towards the drop colour (imgaug ``RainLayer._blend``).
-
-    The drop field is made with one row per ``s`` image rows (``s`` up to 4, so a streak spans
-    at least ~6 rows of it), Poisson counts per cell, summed over ``length / s`` rows, sheared,
-    then stretched to the image height."""
-    h, w = image.shape[:2]
-    s = max(1, min(4, length // 6))
-    hs = max(1, -(-h // s))
-    ls = max(1, int(round(length / s)))
-    lam = max(density, 0.0) * s * layers  # expected drops per cell
-    counts = _lut_inplace(_random_bytes(gen, (hs, w)), _poisson_table(lam))
-    if ls > 1:
-        counts = cv2.boxFilter(counts, -1, (1, ls), normalize=False, borderType=cv2.BORDER_REFLECT_101)
-    a_small = cv2.convertScaleAbs(counts, alpha=1.3 * 255.0 / max(length, 1))
-    a_small = _shear(a_small, math.tan(math.radians(angle)) * s)
-    a8 = a_small if hs == h else cv2.resize(a_small, (w, h), dst=_buffer("a", (h, w)), interpolation=cv2.INTER_LINEAR)
-    top = cv2.convertScaleAbs(a8, dst=_buffer("t", (h, w)), alpha=min(max(float(colour_value), 0.0), 255.0) / 255.0)
-    return _compose(image, _mul_inv, cv2.bitwise_not(a8, dst=a8), cv2.add, top)
-
-
-@lru_cache(maxsize=256)
-def _snow_tone(pre_q: int, gain_q: int, gamma_q: int) -> np.ndarray:
-    """256-entry uint8 table ``0.9 * 255 * gain * min(1, pre * v / 255) ** gamma`` (arguments in
-    1/100, so the cache hits across calls with nearby parameters)."""
-    v = np.minimum(1.0, (pre_q / 100.0) * np.arange(256) / 255.0)
-    t = 0.9 * 255.0 * (gain_q / 100.0) * np.power(v, gamma_q / 100.0)
-    table = np.clip(np.rint(t), 0, 255).astype(np.uint8)
-    table.setflags(write=False)
-    return table
-
-
-def snow(image: np.ndarray, gen: np.random.Generator, density: float, flake_size: float, speed: float,
-         angle: float, uniformity: float, layers: int) -> np.ndarray:
-    """Snowflakes (imgaug ``SnowflakesLayer``): dots at ``density`` per cell of a grid scaled by
-    ``1 - flake_size`` (bigger flakes = coarser grid; the ``layers`` fields drawn as one), fewer
-    where low-frequency noise is low (``uniformity`` 1 = even), rounded (3x3 Gaussian), drawn out
-    along ``angle`` by ``speed * size`` cells, brightened by a gamma and gain, blown up (bilinear)
-    to the image size, then added to and max-ed with the image (``max(img + a n, b n)`` with
-    ``a = 0.1 + 20 speed``, ``b = 1 + 20 speed``, computed as ``max(img, (b - a) n) + a n``:
-    ``b - a = 0.9``)."""
-    h, w = image.shape[:2]
-    f = min(max(1.0 - float(flake_size), 0.05), 1.0)
-    hd, wd = max(1, int(h * f)), max(1, int(w * f))
-    p = 1.0 - (1.0 - min(max(density, 0.0), 1.0)) ** layers  # union of the layers' dots
-    gate = None
-    if uniformity < 1.0 and hd > 1 and wd > 1:
-        # fewer flakes where low-frequency noise is low: clip(2 g - (1 - u)) scales the dot
-        # probability; the gate is smooth (at most 5 cells a side), made at a quarter of the grid
-        hq, wq = _quarter(hd, wd)
-        gate = cv2.convertScaleAbs(_noise_grid(gen, hd, wd, hq, wq, 2, 2, 0.5), alpha=510.0,
-                                   beta=-255.0 * (1.0 - uniformity))
-    dots = _dot_field(gen, hd, wd, p, gate)
-    # round flakes: a lone dot would otherwise be a one-cell square (or, drawn out, a dash)
-    dots = cv2.GaussianBlur(dots, (3, 3), 0.6)
-    pre = 2.25  # back to ~255 at the centre of a lone flake
-    k = int(speed * max(hd, wd))
-    if k > 1:
-        # motion streak (imgaug: a normalised line kernel): k taps along the angle, one per row,
-        # summing to 1.7 (coverage and brightness as before); the cost is ~k passes
-        dots = cv2.filter2D(dots, -1, _streak_kernel(k, int(round(angle * 2)), 170))
-    gain = 1.0 + 5.0 * (1.0 - uniformity)
-    gamma = 1.0 + 2.0 * (1.0 - uniformity)
-    if not dots.flags.writeable or not dots.flags.c_contiguous:
-        dots = dots.copy()
-    n_small = _lut_inplace(dots, _snow_tone(int(round(pre * 100)), int(round(gain * 100)), int(round(gamma * 100))))
-    if (hd, wd) != (h, w):
-        m1 = cv2.resize(n_small, (w, h), dst=_buffer("a", (h, w)), interpolation=cv2.INTER_LINEAR)
+def _rain_keep(gen: np.random.Generator, h: int, w: int, hs: int, s: int, layer: RainLayer) -> np.ndarray:
+    """uint8 (hs, w): 255 (1 - alpha) of one rain layer at one row per ``s`` image rows."""
+    f = min(max(1.0 - float(layer.drop_size), 0.001), 1.0)
+    p = min(max(layer.density, 0.0), 1.0)  # drops per cell of the drop grid, each enlarged to 1 / f^2 pixels
+    u = _lut_inplace(_random_bytes(gen, (hs, w)), _rain_table_q(int(round(p * 1e5)), s))
+    k = int(layer.speed * max(h, w))
+    length = (max(k, 3) | 1) / s if k > 1 else 1.0
+    l1 = max(1, int(round((length + 1) / 2)))
+    l2 = max(1, int(round(length + 1 - l1)))
+    if l1 > 1 or l2 > 1:
+        sums = cv2.boxFilter(u, cv2.CV_16U, (1, l1), normalize=False, borderType=cv2.BORDER_REFLECT_101)
+        if l2 > 1:
+            sums = cv2.boxFilter(sums, -1, (1, l2), normalize=True, borderType=cv2.BORDER_REFLECT_101)
+        a8 = cv2.convertScaleAbs(sums, alpha=1.3 / (l1 * _rain_scale(s)))
     else:
-        m1 = n_small
-    m2 = cv2.convertScaleAbs(m1, dst=_buffer("t", (h, w)), alpha=(0.1 + 20.0 * speed) / 0.9)  # a n
-    return _compose(image, cv2.max, m1, cv2.add, m2)
+        a8 = cv2.convertScaleAbs(u, alpha=1.3 / _rain_scale(s))
+    # tilt to the angle (row y shifted by tan(angle) * s * (y - hs / 2)) and stretch by the drop grid
+    slope = math.tan(math.radians(layer.angle)) * s
+    m = np.float32([[f, -slope, slope * hs / 2.0], [0, 1, 0]])
+    a8 = cv2.warpAffine(a8, m, (w, hs), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_WRAP)
+    gate = _gate_grid(gen, layer.density_uniformity)
+    if gate is not None:
+        g8 = cv2.convertScaleAbs(np.clip(cv2.resize(gate, (w, hs), interpolation=cv2.INTER_CUBIC), 0, 1), alpha=255.0)
+        a8 = cv2.multiply(a8, g8, scale=1 / 255.0)
+    return cv2.bitwise_not(a8, dst=a8)
 
 
-def _noise_u8(gen, h, w, base, octaves, persistence) -> np.ndarray:
-    """:func:`_value_noise_small` stretched to 0..255 as uint8 (quarter size)."""
-    hs, ws = _quarter(h, w)
-    acc = _noise_grid(gen, h, w, hs, ws, base, octaves, persistence, normalise=False)
-    return cv2.normalize(acc, None, 0, 255, cv2.NORM_MINMAX, dtype=cv2.CV_8U)
-
-
-@lru_cache(maxsize=256)
-def _alpha_table(alpha_min_q: int, alpha_mul_q: int, sparsity_q: int, density_q: int) -> np.ndarray:
-    """256-entry uint8 table: noise level -> 255 * clip(density * (alpha_min + alpha_mul * v / 255) ** sparsity)
-    (arguments in 1/1000, so the cache hits across calls with nearby parameters)."""
-    v = np.arange(256) / 255.0
-    a = np.power(alpha_min_q / 1000.0 + alpha_mul_q / 1000.0 * v, sparsity_q / 1000.0) * (density_q / 1000.0)
-    table = np.clip(np.rint(255.0 * a), 0, 255).astype(np.uint8)
-    table.setflags(write=False)
-    return table
-
-
-def _cloud_layer(gen, h, w, intensity_mean, base, octaves, persistence, alpha_min, alpha_mul, sparsity, density):
-    """Quarter-size uint8 (a8 = 255 alpha, top = alpha * intensity) of one cloud layer: alpha
-    ``clip(density * (alpha_min + alpha_mul * noise) ** sparsity)``, intensity
-    ``intensity_mean * (0.8 + 0.4 * detail)`` (+-20 %)."""
-    detail = _noise_u8(gen, h, w, 16, 3, 0.6)
-    intensity = cv2.convertScaleAbs(detail, alpha=0.4 * intensity_mean / 255.0, beta=0.8 * intensity_mean)
-    noise = _noise_u8(gen, h, w, base, octaves, persistence)
-    q = lambda v: int(round(v * 1000))  # noqa: E731
-    a8 = cv2.LUT(noise, _alpha_table(q(alpha_min), q(alpha_mul), q(sparsity), q(density)))
-    return a8, cv2.multiply(a8, intensity, scale=1 / 255.0)
-
-
-def _blend_maps(image: np.ndarray, a8: np.ndarray, top: np.ndarray) -> np.ndarray:
-    """Blend with quarter-size uint8 maps: one resize each to the image size, then blend."""
+def rain(image: np.ndarray, gen: np.random.Generator, layers: Sequence[RainLayer], colour: float) -> np.ndarray:
+    """Rain: ``layers`` imgaug ``RainLayer`` passes (see the module docstring), all towards the
+    drop colour ``colour``: ``x <- (1 - a_i) x + a_i colour``, composed as one alpha
+    ``1 - prod(1 - a_i)`` at the reduced height, resized once and blended once."""
     h, w = image.shape[:2]
+    ks = [int(layer.speed * max(h, w)) for layer in layers]
+    s = max(1, min(4, min(ks) // 6)) if ks else 1
+    hs = max(1, -(-h // s))
+    keep = None
+    for layer in layers:
+        k_i = _rain_keep(gen, h, w, hs, s, layer)
+        keep = k_i if keep is None else cv2.multiply(keep, k_i, scale=1 / 255.0)
+    if keep is None:
+        return image.copy()
+    if hs != h:
+        keep = cv2.resize(keep, (w, h), dst=_buffer("a", (h, w)), interpolation=cv2.INTER_LINEAR)
+    c = min(max(float(colour), 0.0), 255.0)
+    top = cv2.bitwise_not(keep, dst=_buffer("t", (h, w)))
+    cv2.convertScaleAbs(top, dst=top, alpha=c / 255.0)
+    return _compose(image, _mul_inv, keep, cv2.add, top)
+
+
+# --------------------------------------------------------------------------------------------
+# Fog and Clouds
+
+
+@lru_cache(maxsize=1)
+def _phase_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """256-entry float32 tables for byte-driven draws: U(0, 1), and for an angle U(0, 2 pi) its
+    cosine and cosine x sine."""
+    u = (np.arange(256, dtype=np.float64) + 0.5) / 256.0
+    a = 2 * np.pi * u
+    return u.astype(np.float32), np.cos(a).astype(np.float32), (np.cos(a) * np.sin(a)).astype(np.float32)
+
+
+def spectral_noise(gen: np.random.Generator, h: int, w: int, exponent: float) -> np.ndarray:
+    """Power-law noise in [0, 1], float32 ``(h, w)``: Fourier amplitudes ``f ** exponent`` (``f``
+    the frequency in cycles per image, as a distance in the FFT grid), random coefficients as
+    imgaug's ``FrequencyNoise`` draws them (magnitude U(0, 1), angle U(0, 2 pi), real part
+    ``r cos a``, imaginary ``r cos a sin a``; the real part of the full complex inverse FFT, i.e.
+    the average of two such draws per frequency pair), min-max normalised."""
+    fy = np.minimum(np.arange(h), h - np.arange(h)).astype(np.float32)
+    fx = np.arange(w // 2 + 1, dtype=np.float32)
+    dist = np.sqrt(fy[:, None] ** 2 + fx[None, :] ** 2)
+    dist[0, 0] = 1.0
+    scale = np.power(dist, np.float32(exponent))
+    scale[0, 0] = 0.0
+    u, cos_t, cs_t = _phase_tables()
+    b = _random_bytes(gen, (4,) + dist.shape)
+    r1, r2 = u[b[0]], u[b[1]]
+    re = r1 * cos_t[b[2]]
+    im = r1 * cs_t[b[2]]
+    # columns whose mirror is another column: the two draws' average (each is counted twice by
+    # the inverse real FFT); column 0 (and w / 2 for even w) mirror within themselves: one draw
+    inner = slice(1, (w + 1) // 2)
+    re[:, inner] = (re[:, inner] + r2[:, inner] * cos_t[b[3][:, inner]]) * 0.5
+    im[:, inner] = (im[:, inner] - r2[:, inner] * cs_t[b[3][:, inner]]) * 0.5
+    spec = np.empty(dist.shape, np.complex64)
+    spec.real = re * scale
+    spec.imag = im * scale
+    noise = np.fft.irfft2(spec, s=(h, w)).astype(np.float32, copy=False)
+    lo, hi = float(noise.min()), float(noise.max())
+    noise -= np.float32(lo)
+    noise *= np.float32(1.0 / max(hi - lo, 1e-12))
+    return noise
+
+
+def _alpha_grid(h: int, w: int, size_px_max: int) -> tuple[int, int]:
+    """The alpha noise grid of a cloud layer: ``size_px_max`` cells on the long side, at least 4."""
+    long_side = max(h, w)
+    size = max(1, int(size_px_max))
+    if long_side > size:
+        return max(4, int(h * size / long_side)), max(4, int(w * size / long_side))
+    return max(4, h), max(4, w)
+
+
+def _cloud_maps(gen: np.random.Generator, h: int, w: int, hq: int, wq: int, layer: CloudLayer):
+    """One cloud layer at ``(hq, wq)`` (the image is ``h x w``): float32 (alpha, intensity)."""
+    # alpha: power-law noise on a grid of alpha_size_px_max cells on the long side, as bytes,
+    # enlarged bicubically
+    ah, aw = _alpha_grid(h, w, layer.alpha_size_px_max)
+    a_small = (spectral_noise(gen, ah, aw, layer.alpha_freq_exponent) * 255.0).astype(np.uint8)
+    a_local = cv2.resize(a_small, (wq, hq), interpolation=cv2.INTER_CUBIC).astype(np.float32) * np.float32(1 / 255.0)
+    alpha = np.power(np.float32(layer.alpha_min) + np.float32(layer.alpha_multiplier) * a_local,
+                     np.float32(layer.sparsity)) * np.float32(layer.density_multiplier)
+    np.clip(alpha, 0.0, 1.0, out=alpha)
+    # intensity: mean + coarse 8 x 8 offsets + fine power-law detail (+-20 % of the mean)
+    mean = float(layer.intensity_mean)
+    coarse = (gen.standard_normal((8, 8)) * layer.intensity_coarse_scale).astype(np.float32)
+    intensity = cv2.resize(coarse, (wq, hq), interpolation=cv2.INTER_CUBIC)
+    detail = spectral_noise(gen, hq, wq, layer.intensity_freq_exponent)
+    intensity += detail * np.float32(2 * mean / 5) + np.float32(mean - mean / 5)
+    np.clip(intensity, 0.0, 255.0, out=intensity)
+    return alpha, intensity
+
+
+def clouds(image: np.ndarray, gen: np.random.Generator, layers: Sequence[CloudLayer]) -> np.ndarray:
+    """Fog or clouds: each ``CloudLayer`` blends ``(1 - alpha) x + alpha intensity``; the layers
+    compose on quarter-size maps (``a = 1 - (1 - a1)(1 - a2)``, ``top = top1 (1 - a2) + top2``),
+    which are resized once each and blended once. The maps are a quarter of the image size, or
+    finer when a layer's alpha grid is (Clouds' detailed layer: 64-128 cells)."""
+    h, w = image.shape[:2]
+    hq, wq = _quarter(h, w)
+    for layer in layers:  # the maps resolve the finest alpha grid (Clouds: 64-128 cells)
+        ah, aw = _alpha_grid(h, w, layer.alpha_size_px_max)
+        hq, wq = max(hq, min(ah, h)), max(wq, min(aw, w))
+    alpha = top = None
+    for layer in layers:
+        a, i = _cloud_maps(gen, h, w, hq, wq, layer)
+        if alpha is None:
+            alpha, top = a, a * i
+        else:
+            keep = 1.0 - a
+            top = top * keep + a * i
+            alpha = 1.0 - (1.0 - alpha) * keep
+    if alpha is None:
+        return image.copy()
+    a8 = cv2.convertScaleAbs(alpha, alpha=255.0)
+    t8 = cv2.convertScaleAbs(top)
     a8 = cv2.resize(a8, (w, h), dst=_buffer("a", (h, w)), interpolation=cv2.INTER_LINEAR)
-    top = cv2.resize(top, (w, h), dst=_buffer("t", (h, w)), interpolation=cv2.INTER_LINEAR)
-    return _compose(image, _mul_inv, cv2.bitwise_not(a8, dst=a8), cv2.add, top)
-
-
-def fog(image: np.ndarray, gen: np.random.Generator, intensity_mean: float, density: float, alpha_min: float) -> np.ndarray:
-    """Fog: a bright, nearly uniform haze (imgaug ``Fog``: alpha ``(alpha_min + 0.3 noise)**0.9 *
-    density``, intensity around ``intensity_mean`` with +-20 % fine detail)."""
-    h, w = image.shape[:2]
-    a8, top = _cloud_layer(gen, h, w, intensity_mean, 2, 3, 0.35, alpha_min, 0.3, 0.9, density)
-    return _blend_maps(image, a8, top)
-
-
-def clouds(image: np.ndarray, gen: np.random.Generator, intensity_mean: float, density: float,
-           coverage: float, layers: int) -> np.ndarray:
-    """Clouds: one or two cloud layers (imgaug ``Clouds``: a large-blob layer and a detailed
-    layer, alpha ``(multiplier * noise)**sparsity * density``). Two layers are composed on the
-    small maps (``a = 1 - (1 - a1)(1 - a2)``, ``top = top1 (1 - a2) + top2``) and blended once."""
-    h, w = image.shape[:2]
-    a8, top = _cloud_layer(gen, h, w, intensity_mean, 2, 4, 0.5, 0.0, coverage, 0.9, density * 1.4)
-    if layers > 1:
-        a2, t2 = _cloud_layer(gen, h, w, intensity_mean, 6, 3, 0.6, 0.0, coverage, 1.2, density * 1.2)
-        keep = cv2.bitwise_not(a2)  # 255 (1 - a2)
-        a8 = cv2.bitwise_not(cv2.multiply(cv2.bitwise_not(a8), keep, scale=1 / 255.0))
-        top = cv2.add(cv2.multiply(top, keep, scale=1 / 255.0), t2)
-    return _blend_maps(image, a8, top)
+    t8 = cv2.resize(t8, (w, h), dst=_buffer("t", (h, w)), interpolation=cv2.INTER_LINEAR)
+    return _compose(image, _mul_inv, cv2.bitwise_not(a8, dst=a8), cv2.add, t8)

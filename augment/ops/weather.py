@@ -1,9 +1,13 @@
 """Weather: rain, fog, snow or clouds drawn over the image.
 
-imgaug 0.4.0's ``Rain``, ``Fog``, ``Snowflakes`` and ``Clouds`` are the reference for the look and
-the default ranges; the layers are drawn with cheaper procedures (see
-:mod:`augment.kernels.weather`), so outputs are alike in kind, not pixel-equal. Pixels only:
-boxes, labels and fields pass through. uint8 only; alpha untouched.
+imgaug 0.4.0's ``Rain``, ``Fog``, ``Snowflakes`` and ``Clouds`` are the reference: the same
+procedures, parameters and ranges, re-implemented as vectorised uint8 kernels
+(:mod:`augment.kernels.weather`), so outputs match imgaug's in distribution (coverage, brightness,
+texture scale), not pixel for pixel. Pixels only: boxes, labels and fields pass through. uint8
+only; alpha untouched.
+
+Every random value of a layer is drawn in :meth:`Weather.sample` (the noise fields come from a
+generator seeded by a drawn seed), so seeded outputs are identical in any process or worker count.
 """
 
 from __future__ import annotations
@@ -24,50 +28,64 @@ __all__ = ["Weather"]
 
 _MODES = ("Rain", "Fog", "Snow", "Clouds")
 
-#: per mode: density, speed, intensity (min, max) defaults, after imgaug's ranges
+#: per mode: (density, speed, intensity) default (min, max): imgaug's ranges
 _DEFAULTS = {
-    # density: fraction of pixels seeding a drop (imgaug RainLayer density 0.03-0.14); speed: streak
-    # length as a fraction of the long side (imgaug speed 0.04-0.20); intensity: drop colour.
-    "Rain": ((0.03, 0.14), (0.04, 0.20), (110.0, 240.0)),
-    # density: haze opacity multiplier (imgaug Fog density_multiplier 0.4-0.9); speed unused;
-    # intensity: haze brightness (imgaug intensity_mean 220-255).
+    # density: RainLayer density (drop probability per pixel), speed: RainLayer speed (streak
+    # length / long side), intensity: the drop colour (see the class docstring)
+    "Rain": ((0.03, 0.14), (0.04, 0.20), (240.0, 240.0)),
+    # density: CloudLayer density_multiplier, intensity: intensity_mean; speed unused
     "Fog": ((0.4, 0.9), (0.0, 0.0), (220.0, 255.0)),
-    # density: fraction of (downscaled) pixels that are flakes (imgaug Snowflakes 0.005-0.075);
-    # speed: fall streak as a fraction of the size (imgaug 0.007-0.03); intensity unused.
+    # density: SnowflakesLayer density (flake probability per cell of the flake grid), speed:
+    # SnowflakesLayer speed (trail length / long side); intensity unused
     "Snow": ((0.005, 0.075), (0.007, 0.03), (255.0, 255.0)),
-    # density: cloud opacity multiplier (imgaug 0.5-1.0 / 0.8-1.5); intensity: 196-255.
+    # density: the first CloudLayer's density_multiplier (the second's is mapped from it),
+    # intensity: intensity_mean of each layer; speed unused
     "Clouds": ((0.5, 1.0), (0.0, 0.0), (196.0, 255.0)),
 }
 
 
 @dataclass(frozen=True, slots=True)
 class WeatherParams(Params):
-    density: float
-    speed: float
-    intensity: float
-    angle: float
-    extra: float  # Rain/Snow: layer count; Fog: alpha_min; Clouds: coverage (alpha multiplier)
-    size: float  # Snow: flake size; Clouds: layer count
-    uniformity: float  # Snow: density uniformity
-    seed: int
+    layers: tuple  # of kernels.weather RainLayer / SnowLayer / CloudLayer, in blending order
+    colour: float  # Rain: the drop colour; other modes: unused (0)
+    seed: int  # the noise fields' generator
 
 
 @register
 class Weather(Operator):
-    """Draw ``weather_mode`` ("Rain", "Fog", "Snow", "Clouds") over the image.
+    """Draw ``weather_mode`` ("Rain", "Fog", "Snow", "Clouds") over the image, as imgaug 0.4.0 does.
 
-    * Rain (imgaug ``iaa.Rain()``): 1-3 layers of thin streaks tilted by U(-15, 15) degrees,
-      ``density`` U(0.03, 0.14) drops per pixel, length ``speed`` U(0.04, 0.2) x the long side,
-      blended towards a drop colour ``intensity`` U(110, 240).
-    * Fog (imgaug ``iaa.Fog()``): a bright haze, opacity ``density`` U(0.4, 0.9), base alpha
-      U(0.7, 0.9) + 0.3 x smooth noise, brightness ``intensity`` U(220, 255).
-    * Snow (imgaug ``iaa.Snowflakes()``): 1-3 layers of flakes, ``density`` U(0.005, 0.075), flake
-      size U(0.2, 0.7), uniformity U(0.3, 0.9), falling at U(-30, 30) degrees with streak
-      ``speed`` U(0.007, 0.03); added to and max-ed with the image.
-    * Clouds (imgaug ``iaa.Clouds()``): 1-2 cloud layers, opacity ``density`` U(0.5, 1.0),
-      coverage U(0.25, 0.75), brightness ``intensity`` U(196, 255).
+    * **Rain** = ``iaa.Rain()`` (``SomeOf((1, 3))`` ``RainLayer``s): 1-3 layers, each with drop
+      ``density`` U(0.03, 0.14) (probability of a drop per pixel of the drop grid, which is
+      ``1 - drop_size`` x the image, drop_size U(0.01, 0.02)), density_uniformity U(0.8, 1.0)
+      (a smooth gate thinning the drops), streaks of ``speed`` U(0.04, 0.20) x the long side at
+      U(-15, 15) degrees. Each layer blends ``(1 - a) x + a c`` with ``a = clip(1.3 n / 255)``
+      (``n`` the motion-blurred drop field) towards the drop colour ``c`` = ``intensity``
+      (default 240: imgaug computes ``110 + 130 % s`` with ``s`` the sum of the first 1000
+      noise values, which is 240 unless the image's first row has almost no rain).
+      ``iaa.Rain(speed=s)`` is ``speed_min = speed_max = s``.
+    * **Fog** = ``iaa.Fog()`` (one ``CloudLayer``): haze opacity ``density`` U(0.4, 0.9)
+      (density_multiplier) x ``(alpha_min + 0.3 A) ** 0.9`` with alpha_min U(0.7, 0.9) and ``A``
+      power-law noise (exponent U(-4, -2)) on 2-8 cells; brightness ``intensity`` U(220, 255)
+      (intensity_mean) with +-20 % power-law detail (exponent U(-2, -1.5)) and small coarse
+      offsets (N(0, 2) on 8 x 8).
+    * **Snow** = ``iaa.Snowflakes()`` (``SomeOf((1, 3))`` ``SnowflakesLayer``s): 1-3 layers,
+      each with flake ``density`` U(0.005, 0.075) (probability per cell of the flake grid,
+      ``1 - flake_size`` x the image, flake_size U(0.2, 0.7)), density_uniformity U(0.3, 0.9),
+      flake_size_uniformity U(0.4, 0.8) (tone: gamma ``1 + 2 (1 - u)``, gain ``1 + 5 (1 - u)``),
+      falling at U(-30, 30) degrees with a trail of ``speed`` U(0.007, 0.03) x the long side,
+      a Gaussian blur of U(0.0001, 0.001) x the long side (at least 0.5, at most 3.75 px);
+      blended ``max(x + (0.1 + 20 speed) n, (1 + 20 speed) n)``. ``iaa.Snowflakes(density=d,
+      speed=s)`` is ``density_min = density_max = d``, ``speed_min = speed_max = s``.
+    * **Clouds** = ``iaa.Clouds()`` (``SomeOf((1, 2))`` of two ``CloudLayer``s): a large-blob
+      layer (opacity ``density`` U(0.5, 1.0) x ``(U(0.25, 0.75) A) ** U(0.8, 1.0)``, ``A`` on
+      2-8 cells, exponent U(-2.5, -2)) and a detailed one (opacity U(0.8, 1.5), mapped from
+      ``density`` as ``0.8 + 1.4 (density - 0.5)``, x ``(U(0.5, 1.0) A) ** U(1.0, 1.4)``, ``A``
+      on 64-128 cells, exponent U(-2, -1)); brightness ``intensity`` U(196, 255) per layer with
+      +-20 % detail and N(0, 10) coarse offsets. One of the two layers, or both.
 
-    ``density_*``, ``speed_*`` and ``intensity_*`` left as ``None`` take the mode's default.
+    ``density_*``, ``speed_*`` and ``intensity_*`` left as ``None`` take the mode's default;
+    parameters a mode does not use are accepted and ignored.
     """
 
     weather_mode: str = "Rain"
@@ -91,29 +109,44 @@ class Weather(Operator):
         _range(self, "intensity_min", "intensity_max", 0.0, 255.0)
 
     def sample(self, rng, meta: ImageMeta) -> WeatherParams:
-        d = uniform(rng, self.density_min, self.density_max)
-        s = uniform(rng, self.speed_min, self.speed_max)
-        i = uniform(rng, self.intensity_min, self.intensity_max)
         mode = self.weather_mode
+        density = lambda: uniform(rng, self.density_min, self.density_max)  # noqa: E731
+        speed = lambda: uniform(rng, self.speed_min, self.speed_max)  # noqa: E731
+        intensity = lambda: uniform(rng, self.intensity_min, self.intensity_max)  # noqa: E731
         if mode == "Rain":
-            return WeatherParams(d, s, i, uniform(rng, -15.0, 15.0), float(rng.integers(1, 4)), 0.0, 1.0, draw_seed(rng))
-        if mode == "Fog":
-            return WeatherParams(d, s, i, 0.0, uniform(rng, 0.7, 0.9), 0.0, 1.0, draw_seed(rng))
+            layers = tuple(K.RainLayer(density(), uniform(rng, 0.8, 1.0), uniform(rng, 0.01, 0.02),
+                                       uniform(rng, -15.0, 15.0), speed())
+                           for _ in range(int(rng.integers(1, 4))))
+            return WeatherParams(layers, intensity(), draw_seed(rng))
         if mode == "Snow":
-            return WeatherParams(d, s, i, uniform(rng, -30.0, 30.0), float(rng.integers(1, 4)),
-                                 uniform(rng, 0.2, 0.7), uniform(rng, 0.3, 0.9), draw_seed(rng))
-        return WeatherParams(d, s, i, 0.0, uniform(rng, 0.25, 0.75), float(rng.integers(1, 3)), 1.0, draw_seed(rng))
+            layers = tuple(K.SnowLayer(density(), uniform(rng, 0.3, 0.9), uniform(rng, 0.2, 0.7),
+                                       uniform(rng, 0.4, 0.8), uniform(rng, -30.0, 30.0), speed(),
+                                       uniform(rng, 0.0001, 0.001))
+                           for _ in range(int(rng.integers(1, 4))))
+            return WeatherParams(layers, 0.0, draw_seed(rng))
+        if mode == "Fog":
+            layer = K.CloudLayer(intensity(), uniform(rng, -2.0, -1.5), 2.0, uniform(rng, 0.7, 0.9), 0.3,
+                                 int(rng.integers(2, 9)), uniform(rng, -4.0, -2.0), 0.9, density())
+            return WeatherParams((layer,), 0.0, draw_seed(rng))
+        count = int(rng.integers(1, 3))
+        which = (0, 1) if count == 2 else (int(rng.integers(0, 2)),)
+        layers = []
+        for i in which:
+            if i == 0:
+                layers.append(K.CloudLayer(intensity(), uniform(rng, -2.5, -2.0), 10.0, 0.0, uniform(rng, 0.25, 0.75),
+                                           int(rng.integers(2, 9)), uniform(rng, -2.5, -2.0), uniform(rng, 0.8, 1.0),
+                                           density()))
+            else:
+                layers.append(K.CloudLayer(intensity(), uniform(rng, -2.0, -1.0), 10.0, 0.0, uniform(rng, 0.5, 1.0),
+                                           int(rng.integers(64, 129)), uniform(rng, -2.0, -1.0),
+                                           uniform(rng, 1.0, 1.4), max(0.0, 0.8 + 1.4 * (density() - 0.5))))
+        return WeatherParams(tuple(layers), 0.0, draw_seed(rng))
 
     def apply_image(self, image: np.ndarray, params: WeatherParams) -> np.ndarray:
         gen = KN.generator(params.seed)
-        p = params
-        h, w = image.shape[:2]
         mode = self.weather_mode
         if mode == "Rain":
-            length = max(1, int(p.speed * max(h, w)))
-            return K.rain(image, gen, p.density, length, p.angle, p.intensity, int(p.extra))
-        if mode == "Fog":
-            return K.fog(image, gen, p.intensity, p.density, p.extra)
+            return K.rain(image, gen, params.layers, params.colour)
         if mode == "Snow":
-            return K.snow(image, gen, p.density, p.size, p.speed, p.angle, p.uniformity, int(p.extra))
-        return K.clouds(image, gen, p.intensity, p.density, p.extra, int(p.size))
+            return K.snow(image, gen, params.layers)
+        return K.clouds(image, gen, params.layers)
