@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Lint and type checks on the library (settings in pyproject.toml): ruff's lint rules, ruff's formatter
-# on the files it owns so far (the rest are excluded in [tool.ruff.format] until they are reformatted),
+# on the files formatted so far (the rest are listed in [tool.ruff.format] exclude, to do),
 # and mypy. Runs in the current environment: ruff, mypy and the stub packages must be installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."

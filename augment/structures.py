@@ -94,13 +94,9 @@ class Sample:
         meta: Mapping[str, Any] | None = None,
     ) -> None:
         if not isinstance(image, np.ndarray):
-            raise UnsupportedImageError(
-                f"Sample: image must be a numpy array, got {type(image).__name__}"
-            )
+            raise UnsupportedImageError(f"Sample: image must be a numpy array, got {type(image).__name__}")
         if image.ndim not in (2, 3):
-            raise UnsupportedImageError(
-                f"Sample: image must have shape (H, W) or (H, W, C), got shape {image.shape}"
-            )
+            raise UnsupportedImageError(f"Sample: image must have shape (H, W) or (H, W, C), got shape {image.shape}")
         if boxes is None and labels is None and not fields:  # an image without boxes
             self._set(image, _EMPTY_BOXES, [], {}, dict(meta) if meta else {})
             return
@@ -121,8 +117,7 @@ class Sample:
             col = np.asarray(values)
             if col.ndim == 0 or len(col) != n:
                 raise SampleError(
-                    f"Sample: per-box field {key!r} has {0 if col.ndim == 0 else len(col)} "
-                    f"values for {n} boxes"
+                    f"Sample: per-box field {key!r} has {0 if col.ndim == 0 else len(col)} values for {n} boxes"
                 )
             field_dict[key] = col
         self._set(image, arr, label_list, field_dict, dict(meta or {}))

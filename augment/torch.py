@@ -117,6 +117,8 @@ def collate(batch: list) -> Any:
         elif all(isinstance(v, (bool, int, float, np.bool_, np.integer, np.floating)) for v in values):
             out[key] = torch.tensor(values)
         else:
-            out[key] = [torch.from_numpy(np.ascontiguousarray(v)) if isinstance(v, np.ndarray) and _numeric(v)
-                        else v for v in values]
+            out[key] = [
+                torch.from_numpy(np.ascontiguousarray(v)) if isinstance(v, np.ndarray) and _numeric(v) else v
+                for v in values
+            ]
     return out

@@ -417,7 +417,9 @@ def _refuse_dtd(data: bytes, name: str | None) -> None:
             raise UnsafeXmlError(
                 f"{marker[2:].decode().lower()} declarations are not allowed in a VOC file "
                 "(refused: entity expansion and external resources)",
-                name, line, i - probe.rfind(b"\n", 0, i),
+                name,
+                line,
+                i - probe.rfind(b"\n", 0, i),
             )
 
 
@@ -573,9 +575,7 @@ class _Reader:
         def need(*names: str) -> list:
             missing = [n for n in names if n not in vals]
             if missing:
-                raise self.err(
-                    f"{what}: <{tag}> lacks " + ", ".join(f"<{m}>" for m in missing), el
-                )
+                raise self.err(f"{what}: <{tag}> lacks " + ", ".join(f"<{m}>" for m in missing), el)
             return [vals[n] for n in names]
 
         if tag == "bndbox":

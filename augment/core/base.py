@@ -224,8 +224,9 @@ class Operator:
         new_image = self._apply_described(image, params, meta)
         return self.finish(sample, new_image, self.apply_boxes(boxes, params, meta), params, policy)
 
-    def finish(self, sample: Sample, new_image: np.ndarray, moved: np.ndarray, params: Any,
-               policy: BoxPolicy | None = None) -> Outcome:
+    def finish(
+        self, sample: Sample, new_image: np.ndarray, moved: np.ndarray, params: Any, policy: BoxPolicy | None = None
+    ) -> Outcome:
         """Apply the box policy to the moved boxes and build the new Sample (or the drop)."""
         if not len(moved):
             return Outcome(sample.with_image(new_image), params)

@@ -53,8 +53,10 @@ class Pipeline:
         ops = tuple(ops)
         for k, op in enumerate(ops):
             if not isinstance(op, Operator):
-                raise ConfigError(f"Pipeline: item {k} is not an operator (got {type(op).__name__}); "
-                                  "use Pipeline.from_config for dicts")
+                raise ConfigError(
+                    f"Pipeline: item {k} is not an operator (got {type(op).__name__}); "
+                    "use Pipeline.from_config for dicts"
+                )
         self.ops = ops
         self.seed = check_seed(seed, "Pipeline: seed")
         try:

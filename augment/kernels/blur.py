@@ -106,4 +106,3 @@ def convolve(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     colour, alpha = _colour_and_alpha(image)
     out = cv2.filter2D(colour, -1, kernel, borderType=cv2.BORDER_REFLECT_101)
     return _with_alpha(_restore(out, colour), alpha)
-

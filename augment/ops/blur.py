@@ -148,8 +148,9 @@ class Sharpen(Operator):
         _range(self, "lightness_min", "lightness_max", 0.0, 100.0)
 
     def sample(self, rng, meta: ImageMeta) -> SharpenParams:
-        return SharpenParams(uniform(rng, self.alpha_min, self.alpha_max),
-                             uniform(rng, self.lightness_min, self.lightness_max))
+        return SharpenParams(
+            uniform(rng, self.alpha_min, self.alpha_max), uniform(rng, self.lightness_min, self.lightness_max)
+        )
 
     def apply_image(self, image: np.ndarray, params: SharpenParams) -> np.ndarray:
         return K.convolve(image, K.sharpen_matrix(params.alpha, params.lightness))

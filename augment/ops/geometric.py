@@ -396,4 +396,3 @@ class Translate(AffineOperator):
         if float(dx).is_integer() and float(dy).is_integer():
             return K.shift(image, int(dx), int(dy))
         return K.warp_affine(image, self.matrix(params, meta), (meta.height, meta.width))
-
