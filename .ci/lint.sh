@@ -10,3 +10,5 @@ echo "--- ruff format --check"
 ruff format --check augment manifest
 echo "--- mypy"
 mypy augment manifest
+echo "--- mypy: the public API as users see it"
+mypy --follow-imports=silent .ci/typing_usage.py

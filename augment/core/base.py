@@ -27,7 +27,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, NamedTuple, TypeVar, cast, dataclass_transform
+from typing import Any, ClassVar, Literal, NamedTuple, TypeVar, cast, dataclass_transform, overload
 
 import numpy as np
 
@@ -243,6 +243,41 @@ class Operator:
             params = self.sample(rng, meta)
         return self._apply_described(image, params, meta), params
 
+    # A Sample gives a Sample, or None when the box policy drops the image; an image gives an array,
+    # a batch an array or a list (so the array case, and a return_params not known, is typed Any).
+    @overload
+    def __call__(
+        self,
+        x: Sample,
+        seed: int | None = None,
+        *,
+        index: int = 0,
+        epoch: int = 0,
+        params: Any = None,
+        return_params: Literal[False] = False,
+    ) -> Sample | None: ...
+    @overload
+    def __call__(
+        self,
+        x: Sample,
+        seed: int | None = None,
+        *,
+        index: int = 0,
+        epoch: int = 0,
+        params: Any = None,
+        return_params: Literal[True],
+    ) -> tuple[Sample | None, Any]: ...
+    @overload
+    def __call__(
+        self,
+        x: Sample | np.ndarray,
+        seed: int | None = None,
+        *,
+        index: int = 0,
+        epoch: int = 0,
+        params: Any = None,
+        return_params: bool = False,
+    ) -> Any: ...
     def __call__(
         self,
         x: Sample | np.ndarray,

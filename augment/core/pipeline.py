@@ -28,7 +28,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, cast
+from typing import Any, Literal, cast, overload
 
 import numpy as np
 
@@ -196,6 +196,37 @@ class Pipeline:
             return None
         return apply_lut(image, fuse_tables(tables))
 
+    # as Operator.__call__: a Sample gives a Sample or None (dropped); the array case is typed Any
+    @overload
+    def __call__(
+        self,
+        x: Sample,
+        *,
+        index: int | None = None,
+        epoch: int = 0,
+        params: Sequence[Any] | None = None,
+        return_params: Literal[False] = False,
+    ) -> Sample | None: ...
+    @overload
+    def __call__(
+        self,
+        x: Sample,
+        *,
+        index: int | None = None,
+        epoch: int = 0,
+        params: Sequence[Any] | None = None,
+        return_params: Literal[True],
+    ) -> tuple[Sample | None, list[Any]]: ...
+    @overload
+    def __call__(
+        self,
+        x: Sample | np.ndarray,
+        *,
+        index: int | None = None,
+        epoch: int = 0,
+        params: Sequence[Any] | None = None,
+        return_params: bool = False,
+    ) -> Any: ...
     def __call__(
         self,
         x: Sample | np.ndarray,
