@@ -17,11 +17,15 @@ One set of rules, used by :mod:`augment.batch` and :mod:`augment.data`:
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .errors import AugmentError
+
+if TYPE_CHECKING:  # manifest loads on first use (it needs lxml)
+    from manifest.voc import VocAnnotation
+    from manifest.vocboxes import VocBoxes
 
 __all__ = ["AnnotationError", "BOX_SLACK", "ORIENT_TURNS", "orient_boxes", "load_voc_boxes", "read_voc_boxes",
            "fit_voc_boxes"]
@@ -57,7 +61,7 @@ def orient_boxes(boxes: np.ndarray, orientation: int, w: int, h: int) -> np.ndar
 
 
 def load_voc_boxes(voc: str | os.PathLike, h: int, w: int, orientation: int = 1, *, validate: bool = True,
-                   other_shapes: str = "drop") -> tuple[np.ndarray, Any, Any]:
+                   other_shapes: str = "drop") -> tuple[np.ndarray, VocBoxes, VocAnnotation]:
     """``(boxes, VocBoxes, VocAnnotation)`` for the VOC file of an upright ``h`` x ``w`` image.
 
     ``boxes`` are the (possibly turned and clipped) ``(N, 4)`` float32 boxes; ``VocBoxes`` carries
@@ -68,7 +72,7 @@ def load_voc_boxes(voc: str | os.PathLike, h: int, w: int, orientation: int = 1,
     return fit_voc_boxes(vb, ann, h, w, orientation, validate=validate), vb, ann
 
 
-def read_voc_boxes(voc: str | os.PathLike, other_shapes: str = "drop") -> tuple[Any, Any]:
+def read_voc_boxes(voc: str | os.PathLike, other_shapes: str = "drop") -> tuple[VocBoxes, VocAnnotation]:
     """``(VocBoxes, VocAnnotation)`` of a VOC file, before it is checked against its image."""
     from manifest import ManifestError, read_voc
     from manifest.vocboxes import to_boxes
@@ -80,7 +84,7 @@ def read_voc_boxes(voc: str | os.PathLike, other_shapes: str = "drop") -> tuple[
         raise AnnotationError(f"bad annotation: {exc}") from None
 
 
-def fit_voc_boxes(vb: Any, ann: Any, h: int, w: int, orientation: int = 1, *, validate: bool = True,
+def fit_voc_boxes(vb: VocBoxes, ann: VocAnnotation, h: int, w: int, orientation: int = 1, *, validate: bool = True,
                   exif_boxes: str = "auto", notes: list | None = None) -> np.ndarray:
     """The boxes of :func:`read_voc_boxes` on the upright ``h`` x ``w`` image: turned with the
     image when they were drawn on the stored one, checked and clipped (see the module docstring).
