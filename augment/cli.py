@@ -133,6 +133,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         split=None if args.split is None else parse_split(args.split),
         base=args.base,
         exif_boxes=args.exif_boxes,
+        empty=args.empty,
     )
     try:
         summary = run(spec, workers=args.workers, progress=not args.quiet, owns_process=args.owns_process)
@@ -227,8 +228,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-validation", action="store_true", help="skip the checks of boxes and annotations")
     p.add_argument("--max-pixels", type=_int_in(0, None, "--max-pixels"), default=DEFAULT_MAX_PIXELS,
                    help="refuse larger images (0: no limit)")
-    p.add_argument("--other-shapes", default="drop", choices=["drop", "keep", "bbox", "error"],
-                   help="VOC objects that are not boxes (polygons, ...): drop, keep unchanged, use their bounding box, or fail")
+    p.add_argument("--other-shapes", default="move", choices=["move", "bbox", "error"],
+                   help="VOC objects that are not boxes (polygons, lines, points, circles): move them with the "
+                   "image (default), write their bounding box, or fail the file")
+    p.add_argument("--empty", default="drop", choices=["drop", "keep"],
+                   help="a detection copy left with no object: drop it (default, reported) or write it")
     p.add_argument("--exif-boxes", default="auto", choices=["auto", "upright", "stored"],
                    help="which view a VOC file of an EXIF-rotated image was drawn on (auto: its size decides, "
                    "else the upright view, noted in the summary)")

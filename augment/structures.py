@@ -77,13 +77,14 @@ class Sample:
     in, so do not modify them in place after handing them over.
     """
 
-    __slots__ = ("image", "boxes", "labels", "fields", "meta")
+    __slots__ = ("image", "boxes", "labels", "fields", "meta", "shapes")
 
     image: np.ndarray
     boxes: np.ndarray
     labels: list
     fields: dict[str, np.ndarray]
     meta: dict[str, Any]
+    shapes: Any  # augment.geometry.Shapes or None
 
     def __init__(
         self,
@@ -92,12 +93,13 @@ class Sample:
         labels: Sequence[Any] | None = None,
         fields: Mapping[str, Any] | None = None,
         meta: Mapping[str, Any] | None = None,
+        shapes: Any = None,
     ) -> None:
         if not isinstance(image, np.ndarray):
             raise UnsupportedImageError(f"Sample: image must be a numpy array, got {type(image).__name__}")
         if image.ndim not in (2, 3):
             raise UnsupportedImageError(f"Sample: image must have shape (H, W) or (H, W, C), got shape {image.shape}")
-        if boxes is None and labels is None and not fields:  # an image without boxes
+        if boxes is None and labels is None and not fields and shapes is None:  # an image without boxes
             self._set(image, _EMPTY_BOXES, [], {}, dict(meta) if meta else {})
             return
         arr = _as_boxes(boxes)
@@ -120,20 +122,29 @@ class Sample:
                     f"Sample: per-box field {key!r} has {0 if col.ndim == 0 else len(col)} values for {n} boxes"
                 )
             field_dict[key] = col
-        self._set(image, arr, label_list, field_dict, dict(meta or {}))
+        if shapes is not None:
+            owner = getattr(shapes, "owner", None)
+            if owner is None:
+                raise SampleError(f"Sample: shapes must be an augment.geometry.Shapes, got {type(shapes).__name__}")
+            if len(owner) and (owner.min() < 0 or owner.max() >= n):
+                raise SampleError(f"Sample: a shape belongs to object {int(owner.max())} of {n}")
+            if not len(owner):
+                shapes = None
+        self._set(image, arr, label_list, field_dict, dict(meta or {}), shapes)
 
-    def _set(self, image, boxes, labels, fields, meta) -> None:
+    def _set(self, image, boxes, labels, fields, meta, shapes=None) -> None:
         _setattr(self, "image", image)
         _setattr(self, "boxes", boxes)
         _setattr(self, "labels", labels)
         _setattr(self, "fields", fields)
         _setattr(self, "meta", meta)
+        _setattr(self, "shapes", shapes)
 
     @classmethod
-    def _trusted(cls, image, boxes, labels, fields, meta) -> Sample:
+    def _trusted(cls, image, boxes, labels, fields, meta, shapes=None) -> Sample:
         """Build without checks: for operators that already hold valid, consistent parts."""
         self = _new_object(cls)
-        self._set(image, boxes, labels, fields, meta)
+        self._set(image, boxes, labels, fields, meta, shapes)
         return self
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -142,7 +153,7 @@ class Sample:
     def __reduce__(self) -> tuple:
         # pickle (multiprocessing, DataLoader workers) through the checked constructor: the
         # default protocol would set the slots with the refused __setattr__
-        return (self.__class__, (self.image, self.boxes, self.labels, self.fields, self.meta))
+        return (self.__class__, (self.image, self.boxes, self.labels, self.fields, self.meta, self.shapes))
 
     def __repr__(self) -> str:
         extra = f", fields={sorted(self.fields)}" if self.fields else ""
@@ -164,6 +175,7 @@ class Sample:
             "labels": self.labels,
             "fields": self.fields,
             "meta": self.meta,
+            "shapes": self.shapes,
         }
         unknown = set(changes) - set(parts)
         if unknown:
@@ -172,15 +184,21 @@ class Sample:
         return Sample(**parts)
 
     def with_image(self, image: np.ndarray) -> Sample:
-        return Sample._trusted(image, self.boxes, self.labels, self.fields, self.meta)
+        return Sample._trusted(image, self.boxes, self.labels, self.fields, self.meta, self.shapes)
 
-    def with_boxes(self, image: np.ndarray, boxes: np.ndarray, keep: np.ndarray | None) -> Sample:
-        """New image and boxes; ``keep`` (bool mask over the old boxes) filters every per-box field."""
+    def with_boxes(self, image: np.ndarray, boxes: np.ndarray, keep: np.ndarray | None,
+                   shapes: Any = None) -> Sample:
+        """New image and boxes; ``keep`` (bool mask over the old boxes) filters every per-box field
+        and the shapes. ``shapes``: the moved shapes (one set for the old boxes), when they moved."""
+        shapes = self.shapes if shapes is None else shapes
         if keep is None or keep.all():
-            return Sample._trusted(image, boxes, self.labels, self.fields, self.meta)
+            return Sample._trusted(image, boxes, self.labels, self.fields, self.meta, shapes)
         labels = list(compress(self.labels, keep))
         fields = {k: v[keep] for k, v in self.fields.items()}
-        return Sample._trusted(image, boxes[keep], labels, fields, self.meta)
+        if shapes is not None:
+            shapes = shapes.for_objects(keep)
+            shapes = shapes if len(shapes) else None
+        return Sample._trusted(image, boxes[keep], labels, fields, self.meta, shapes)
 
     def filter(self, keep: np.ndarray) -> Sample:
         """Keep only the boxes where ``keep`` is true, with their labels and fields."""
@@ -211,5 +229,7 @@ class Sample:
         """A plain dict (``image``, ``boxes``, ``labels``, the per-box fields, ``meta``)."""
         out: dict[str, Any] = {"image": self.image, "boxes": self.boxes, "labels": self.labels}
         out.update(self.fields)
+        if self.shapes is not None:
+            out["shapes"] = self.shapes
         out["meta"] = self.meta
         return out

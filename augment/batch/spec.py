@@ -46,7 +46,11 @@ class RunSpec:
     ``source`` / ``annotation-loc`` values of a manifest are resolved against (default: the
     manifest's own folder, ModelArts' rule). ``exif_boxes``: which view a VOC file was drawn on
     when the image has an EXIF orientation and the VOC size cannot tell (``auto``: the size
-    decides, else the upright view; see :mod:`augment.annotations`).
+    decides, else the upright view; see :mod:`augment.annotations`). ``other_shapes``: VOC
+    objects that are not boxes (polygons, lines, points, circles) move with the image (``move``),
+    or become their bounding box (``bbox``), or make the file fail (``error``). ``empty``: a
+    detection copy left with no object (all of them left the image) is ``drop``-ped (reported:
+    most detection loaders refuse a VOC file without ``<object>``) or written (``keep``).
     """
 
     input: str
@@ -59,11 +63,12 @@ class RunSpec:
     source_prefix: str | None = None
     validate: bool = True
     max_pixels: int | None = DEFAULT_MAX_PIXELS
-    other_shapes: str = "drop"
+    other_shapes: str = "move"
     usage: str | None = None
     split: tuple[tuple[str, float], ...] | None = None
     base: str | None = None
     exif_boxes: str = "auto"
+    empty: str = "drop"
 
     def __post_init__(self) -> None:
         check_spec(self)
@@ -95,8 +100,14 @@ def check_spec(spec: RunSpec) -> None:
         raise RunError(f"quality must be a whole number from 1 to 100 (got {spec.quality!r})")
     if spec.max_pixels is not None and (not _is_int(spec.max_pixels) or spec.max_pixels < 1):
         raise RunError(f"max_pixels must be a positive whole number, or None for no limit (got {spec.max_pixels!r})")
-    if spec.other_shapes not in ("drop", "keep", "bbox", "error"):
-        raise RunError(f"other_shapes must be drop, keep, bbox or error (got {spec.other_shapes!r})")
+    if spec.other_shapes in ("drop", "keep"):
+        raise RunError(f"other_shapes {spec.other_shapes!r} is gone: it lost objects ('drop') or wrote them "
+                       "unmoved on a moved image ('keep'); shapes now move with the image ('move', the default), "
+                       "or give 'bbox' (their bounding box) or 'error' (refuse the file)")
+    if spec.other_shapes not in ("move", "bbox", "error"):
+        raise RunError(f"other_shapes must be move, bbox or error (got {spec.other_shapes!r})")
+    if spec.empty not in ("drop", "keep"):
+        raise RunError(f"empty must be drop or keep (got {spec.empty!r})")
     if spec.usage is not None and spec.usage not in USAGES:
         raise RunError(f"usage must be one of {', '.join(USAGES)} (got {spec.usage!r})")
     if spec.exif_boxes not in EXIF_BOXES:

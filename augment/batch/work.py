@@ -13,15 +13,18 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import os
+import re
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
-from ..annotations import AnnotationError, fit_voc_boxes, read_voc_boxes
+from ..annotations import AnnotationError, fit_voc_boxes
 from ..core.pipeline import Pipeline
 from ..imageio import ImageReadError, ImageWriteError, atomic_write_bytes, encode_image, read_image, read_regular
 from ..structures import Sample
+from ..vocshapes import read_objects, turn_shapes, write_objects
 from .plan import FORMATS, Unit
 from .spec import RunSpec
 
@@ -65,13 +68,15 @@ def fatal_reason(exc: OSError, out_dir: Path) -> str | None:
 class _Job:
     """One unit on its way through :func:`process_group`; ``rec`` is set once it is finished."""
 
-    __slots__ = ("unit", "rec", "vb", "ann", "boxes", "image", "info", "out", "data", "xml", "files", "notes")
+    __slots__ = ("unit", "rec", "vb", "ann", "boxes", "shapes", "image", "info", "out", "data", "xml", "files",
+                 "notes", "left_out")
 
     def __init__(self, unit: Unit) -> None:
         self.unit = unit
         self.rec: dict | None = None
-        self.ann = self.xml = None
+        self.ann = self.xml = self.shapes = None
         self.notes: list[str] = []
+        self.left_out = 0
 
     def end(self, status: str, **kw: Any) -> None:
         u = self.unit
@@ -83,20 +88,32 @@ class _Job:
 def _read_annotation(job: _Job, spec: RunSpec) -> None:
     it = job.unit.item
     if it.kind == "detection":
+        from manifest import ManifestError, read_voc
+
         try:
-            job.vb, job.ann = read_voc_boxes(it.voc, spec.other_shapes)
-        except AnnotationError as exc:
-            raise Skip(str(exc)) from None
+            job.ann = read_voc(it.voc)
+            job.vb = read_objects(job.ann, spec.other_shapes, where=os.path.basename(it.voc or "VOC"))
+        except (ManifestError, OSError) as exc:
+            raise Skip(f"bad annotation: {exc}") from None
 
 
 def _sample_of(job: _Job) -> Sample:
-    """The Sample to augment: the image, and for detection its boxes, labels and object indices."""
+    """The Sample to augment: the image, and for detection its boxes, labels, shapes, object
+    numbers and VOC ``truncated`` flags (the operators set them when they cut an object)."""
     it, image = job.unit.item, job.image
     if job.ann is None:
         return Sample(image, meta={"source": it.source, "labels": it.labels, "info": job.info})
     boxes = job.boxes
-    return Sample(image, boxes, job.vb.labels, {"_object": np.arange(len(boxes))},
-                  meta={"source": it.source, "info": job.info})
+    truncated = np.array([_flag(v) for v in job.vb.fields["truncated"]], np.int8)
+    return Sample(image, boxes, job.vb.labels, {"_object": np.arange(len(boxes)), "truncated": truncated},
+                  meta={"source": it.source, "info": job.info}, shapes=job.shapes)
+
+
+def _flag(v: object) -> int:
+    try:
+        return int(float(v))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 0
 
 
 def _stage_annotation(job: _Job, spec: RunSpec, pipeline: Pipeline) -> None:
@@ -113,23 +130,47 @@ def _stage_image(job: _Job, spec: RunSpec, pipeline: Pipeline | None) -> None:
     image, job.info = read_image(job.unit.item.image, max_pixels=spec.max_pixels)
     job.image = image
     if job.ann is not None:
+        h, w = image.shape[0], image.shape[1]
         try:
-            job.boxes = fit_voc_boxes(job.vb, job.ann, image.shape[0], image.shape[1], job.info.exif_orientation,
+            job.boxes = fit_voc_boxes(job.vb, job.ann, h, w, job.info.exif_orientation,
                                       validate=spec.validate, exif_boxes=spec.exif_boxes, notes=job.notes)
         except AnnotationError as exc:
             raise Skip(str(exc)) from None
+        job.shapes = job.vb.shapes
+        if job.shapes is not None and job.boxes is not job.vb.boxes and job.info.exif_orientation in range(2, 9) \
+                and not np.array_equal(job.boxes, np.clip(job.vb.boxes, 0, [w, h, w, h])):
+            job.shapes = turn_shapes(job.shapes, job.info.exif_orientation, h, w)  # drawn on the stored view
 
 
 def _stage_augment(job: _Job, spec: RunSpec, pipeline: Pipeline) -> None:
     sample = _sample_of(job)
     job.image = None
     result = pipeline.run(sample, index=job.unit.item.index, epoch=job.unit.copy)
-    if result.sample is None:
+    out = result.sample
+    if out is None:
         job.end("dropped", reason=result.dropped)
-    elif job.ann is not None and len(result.sample.boxes):
-        job.out = _without_slivers(job, result.sample)
         return
-    job.out = result.sample
+    if job.ann is None:
+        job.out = out
+        return
+    job.notes.extend(out.meta.get("notes", ()))
+    if len(out.boxes):
+        out = _without_slivers(job, out)
+    n_in = len(sample.boxes)
+    lost = sorted(set(range(n_in)) - set(out.fields["_object"].tolist()))
+    noted = {int(m.group(1)) for m in map(_OBJECT_NOTE.match, job.notes) if m}
+    for k in lost:
+        if k not in noted:
+            job.notes.append(f"object {k} {sample.labels[k]!r}: left the image (box policy of the pipeline), left out")
+    job.left_out = len(lost)
+    if n_in and not len(out.boxes) and spec.empty == "drop":
+        job.end("dropped", reason=f"no object left after the pipeline ({n_in} left the image); "
+                                  "--empty keep writes such images")
+        return
+    job.out = out
+
+
+_OBJECT_NOTE = re.compile(r"object (\d+) ")
 
 
 def _without_slivers(job: _Job, out: Sample) -> Sample:
@@ -140,7 +181,10 @@ def _without_slivers(job: _Job, out: Sample) -> Sample:
     from manifest.vocboxes import xyxy_to_voc
 
     keep = np.ones(len(out.boxes), bool)
+    shaped = set() if out.shapes is None else set(out.shapes.owner[out.shapes.role == 0].tolist())
     for k, box in enumerate(out.boxes.tolist()):
+        if k in shaped:
+            continue  # written as its own shape (a point, a line), not as a <bndbox>
         v = xyxy_to_voc(*box)
         if v[2] <= v[0] or v[3] <= v[1]:
             keep[k] = False
@@ -155,13 +199,10 @@ def _stage_annotation_out(job: _Job, spec: RunSpec, pipeline: Pipeline) -> None:
     job.files = [job.unit.name]
     if job.ann is None:
         return
-    from manifest.vocboxes import with_boxes
-
     out = job.out
     h, w = out.image.shape[:2]
     depth = out.image.shape[2] if out.image.ndim == 3 else 1
-    new = with_boxes(job.ann, out.boxes, keep=out.fields["_object"], size=(w, h, depth),
-                     filename=job.unit.name, other_shapes=spec.other_shapes, base=job.vb)
+    new = write_objects(job.vb, out, filename=job.unit.name, size=(w, h, depth))
     job.xml = new.to_bytes()
     job.files.append(Path(job.unit.name).stem + ".xml")
 
@@ -186,7 +227,8 @@ def _stage_write(job: _Job, spec: RunSpec, pipeline: Pipeline) -> None:
     _write(out_dir, job.files[0], job.data)
     if job.xml is not None:
         _write(out_dir, job.files[1], job.xml)
-    job.end("written", files=job.files, boxes=len(job.out.boxes))
+    extra = {"objects_left_out": job.left_out} if job.left_out else {}
+    job.end("written", files=job.files, boxes=len(job.out.boxes), **extra)
 
 
 _STAGES = (_stage_annotation, _stage_image, _stage_augment, _stage_annotation_out, _stage_encode, _stage_write)

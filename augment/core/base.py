@@ -352,6 +352,65 @@ class AffineOperator(Operator):
     def apply_boxes(self, boxes: np.ndarray, params: Any, meta: ImageMeta) -> np.ndarray:
         return transform_boxes(boxes, self.matrix(params, meta))
 
+    def run(self, sample: Sample, rng: Any, params: Any = None, policy: BoxPolicy | None = None) -> Outcome:
+        """As :meth:`Operator.run`, and a sample's shapes (:mod:`augment.geometry`) move through the
+        same matrix: objects with a shape are boxed by their moved shape, then the box policy
+        decides per object, then the kept shapes are clipped to the canvas."""
+        if sample.shapes is None:
+            return super().run(sample, rng, params, policy)
+        from ..geometry import fit_shapes, move_shapes, own_boxes
+
+        image = sample.image
+        meta = self._check_and_describe(image)
+        if self.do_validation:
+            sample.validate(self.name)
+        if params is None:
+            params = self.sample(rng, meta)
+        new_image = self._apply_described(image, params, meta)
+        moved_shapes, circles = move_shapes(sample.shapes, self.matrix(params, meta))
+        moved = own_boxes(moved_shapes, self.apply_boxes(sample.boxes, params, meta))
+        h, w = new_image.shape[0], new_image.shape[1]
+        result = (policy or self.policy()).apply(moved, h, w)
+        if result is None:
+            return Outcome(None, params, _drop_reason(self.name, moved, new_image.shape))
+        clipped, keep = result
+        kept = clipped if keep is None else clipped[keep]
+        shapes, boxes, alive, report = fit_shapes(moved_shapes, kept, keep, h, w)
+        index = np.arange(len(moved)) if keep is None else np.flatnonzero(keep)
+        final = np.zeros(len(moved), bool)
+        final[index[alive]] = True
+        cut = np.zeros(len(moved), bool)
+        cut[index] = (kept != moved[index]).any(axis=1) | report.clipped
+        fields = sample.fields
+        if "truncated" in fields:  # VOC's flag: the object is cut by the image border
+            fields = {**fields, "truncated": np.where(cut, 1, fields["truncated"]).astype(fields["truncated"].dtype)}
+        notes = _shape_notes(self.name, sample, report, circles)
+        meta_ = sample.meta if not notes else {**sample.meta, "notes": [*sample.meta.get("notes", ()), *notes]}
+        full = moved.copy()
+        full[index] = boxes
+        shapes = shapes.for_objects(alive) if not alive.all() else shapes
+        base = Sample._trusted(sample.image, sample.boxes, sample.labels, fields, meta_, None)
+        out = base.with_boxes(new_image, full, None if final.all() else final, shapes=None)
+        return Outcome(Sample._trusted(out.image, out.boxes, out.labels, out.fields, out.meta,
+                                       shapes if len(shapes) else None), params)
+
+
+def _shape_notes(name: str, sample: Sample, report: Any, circles: int) -> list[str]:
+    """What :func:`augment.geometry.fit_shapes` changed, one line per object or part, naming the
+    object (its ``_object`` number when the sample carries one, as the batch job's do)."""
+    numbers = sample.fields.get("_object")
+    labels = sample.labels
+
+    def who(i: int) -> str:
+        n = int(numbers[i]) if numbers is not None else i
+        return f"object {n} {labels[i]!r}"
+
+    notes = [f"{who(i)}: {why} after {name}, left out" for i, why in report.dropped]
+    notes += [f"{who(i)}: part {tag!r} left the image after {name}, left out" for i, tag in report.parts_dropped]
+    if circles:
+        notes.append(f"{circles} circle(s) written as polygons after {name} (not a similarity map)")
+    return notes
+
 
 def about_centre(linear: np.ndarray, meta: ImageMeta) -> np.ndarray:
     """The 3x3 matrix applying the 2x2 ``linear`` map about the image centre (W/2, H/2)."""

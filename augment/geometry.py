@@ -1,0 +1,247 @@
+"""Geometry beyond boxes: the polygons, lines, points, circles and part boxes of a sample's objects.
+
+:class:`Shapes` holds every shape of one image in flat arrays (the layout kornia and torchvision
+use for their points layer): all points in one ``(P, 2)`` float32 array in continuous pixel
+coordinates (the box convention), ``offsets`` cutting it into ``M`` shapes, and per shape its
+``kind``, the object it belongs to (``owner``, an index into the sample's boxes), its ``role``
+(the object's own geometry, or a part of it) and, for circles, its ``radius``. Moving every shape
+of an image is one matrix product (:func:`move_shapes`), whatever the number of shapes.
+
+Rules (what an operator does to shapes, :func:`move_shapes` and :func:`fit_shapes`):
+
+* every point goes through the operator's one 3x3 matrix, exactly;
+* an object whose own geometry is a shape gets, as its box, the bounds of its moved shape (a tight
+  box: a rotated polygon's box is the box of the rotated polygon, not the hull of its rotated box),
+  at least one pixel wide and high (a point, a straight line);
+* circles stay circles under similarity maps (flip, rotate, uniform scale, crop, pad, translate):
+  the centre moves, the radius scales; under a shear or an anisotropic scale a circle becomes a
+  32-point polygon (its ellipse), counted in :attr:`FitReport.circles_to_polygons`;
+* clipping to the canvas: polygons by polygon clipping against the image rectangle, polylines and
+  lines by segment clipping (a line that leaves and comes back keeps its longest piece), points
+  outside are removed, part boxes are clipped like boxes; a circle crossing the border is kept
+  whole. An object whose own shape has nothing left inside is reported and dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .kernels.points import clip_polygon, clip_polyline, ellipse_polygon, is_similarity, linear_scale, \
+    shape_bounds, transform_points
+
+__all__ = ["Shapes", "FitReport", "move_shapes", "fit_shapes", "own_boxes", "KINDS", "OWN", "PART"]
+
+#: shape kinds, as stored in :attr:`Shapes.kind`
+POLYGON, POLYLINE, LINE, POINT, CIRCLE, BOX = range(6)
+KINDS = ("polygon", "polyline", "line", "point", "circle", "box")
+OWN, PART = 0, 1  # roles: the object's own geometry, or one of its parts
+
+
+@dataclass(frozen=True)
+class Shapes:
+    """The shapes of one image (see the module docstring). Build with :meth:`from_lists`."""
+
+    points: np.ndarray  # (P, 2) float32, continuous pixel coordinates
+    offsets: np.ndarray  # (M + 1,) intp, offsets[0] == 0, offsets[-1] == P
+    kind: np.ndarray  # (M,) uint8, one of KINDS' indices
+    owner: np.ndarray  # (M,) intp: the object (box index) the shape belongs to
+    role: np.ndarray  # (M,) uint8: OWN or PART
+    radius: np.ndarray  # (M,) float32: circles' radius, 0 otherwise
+    tags: tuple = ()  # (M,) any: what the caller needs to write a shape back (VOC tag, part name)
+
+    def __len__(self) -> int:
+        return len(self.kind)
+
+    @classmethod
+    def empty(cls) -> Shapes:
+        return cls(np.zeros((0, 2), np.float32), np.zeros(1, np.intp), np.zeros(0, np.uint8),
+                   np.zeros(0, np.intp), np.zeros(0, np.uint8), np.zeros(0, np.float32), ())
+
+    @classmethod
+    def from_lists(cls, shapes: list[tuple[str, Any, int, int, float, Any]]) -> Shapes:
+        """From ``[(kind, points, owner, role, radius, tag), ...]`` (``points``: ``(K, 2)``; a box
+        is its two corners ``[[x1, y1], [x2, y2]]``, stored as four)."""
+        if not shapes:
+            return cls.empty()
+        pts, offsets, kinds, owners, roles, radii, tags = [], [0], [], [], [], [], []
+        for kind, points, owner, role, radius, tag in shapes:
+            p = np.asarray(points, np.float32).reshape(-1, 2)
+            k = KINDS.index(kind)
+            if k == BOX and len(p) == 2:
+                (x1, y1), (x2, y2) = p[0], p[1]
+                p = np.array([[x1, y1], [x2, y1], [x2, y2], [x1, y2]], np.float32)
+            if not len(p):
+                raise ValueError(f"a {kind} without points")
+            pts.append(p)
+            offsets.append(offsets[-1] + len(p))
+            kinds.append(k)
+            owners.append(owner)
+            roles.append(role)
+            radii.append(radius)
+            tags.append(tag)
+        return cls(np.concatenate(pts), np.asarray(offsets, np.intp), np.asarray(kinds, np.uint8),
+                   np.asarray(owners, np.intp), np.asarray(roles, np.uint8), np.asarray(radii, np.float32),
+                   tuple(tags))
+
+    def shape(self, i: int) -> np.ndarray:
+        return self.points[self.offsets[i]:self.offsets[i + 1]]
+
+    def bounds(self) -> np.ndarray:
+        """``(M, 4)`` xyxy bounds per shape (a circle's includes its radius)."""
+        b = shape_bounds(self.points, self.offsets)
+        if len(b):
+            r = self.radius
+            b = b + np.stack([-r, -r, r, r], axis=1)
+        return b
+
+    def select(self, keep_shapes: np.ndarray, keep_objects: np.ndarray | None = None) -> Shapes:
+        """The shapes where ``keep_shapes`` is true; with ``keep_objects`` (a mask over the
+        objects), owners are renumbered as the objects are filtered."""
+        keep_shapes = np.asarray(keep_shapes, bool)
+        lengths = np.diff(self.offsets)
+        pts = self.points[np.repeat(keep_shapes, lengths)]
+        offsets = np.concatenate([[0], np.cumsum(lengths[keep_shapes])]).astype(np.intp)
+        owner = self.owner[keep_shapes]
+        if keep_objects is not None:
+            owner = (np.cumsum(keep_objects) - 1)[owner]
+        return Shapes(pts, offsets, self.kind[keep_shapes], owner, self.role[keep_shapes],
+                      self.radius[keep_shapes], tuple(t for t, k in zip(self.tags, keep_shapes, strict=True) if k))
+
+    def for_objects(self, keep_objects: np.ndarray) -> Shapes:
+        """The shapes of the kept objects (a mask over the sample's boxes), owners renumbered."""
+        keep_objects = np.asarray(keep_objects, bool)
+        return self.select(keep_objects[self.owner], keep_objects)
+
+
+@dataclass
+class FitReport:
+    """What :func:`fit_shapes` changed, for the summary."""
+
+    dropped: list[tuple[int, str]] = field(default_factory=list)  # (object, why): its own shape left the image
+    parts_dropped: list[tuple[int, Any]] = field(default_factory=list)  # (object, part tag)
+    circles_to_polygons: int = 0
+    clipped: np.ndarray | None = None  # (objects,) bool: an own shape was cut by the border
+
+
+def move_shapes(shapes: Shapes, matrix: np.ndarray) -> tuple[Shapes, int]:
+    """Every point through ``matrix``; circles scaled (similarity) or turned into their ellipse's
+    polygon (otherwise). Returns the moved shapes and how many circles became polygons."""
+    if not len(shapes):
+        return shapes, 0
+    moved = transform_points(shapes.points, matrix)
+    circles = shapes.kind == CIRCLE
+    if not circles.any():
+        return Shapes(moved, shapes.offsets, shapes.kind, shapes.owner, shapes.role, shapes.radius, shapes.tags), 0
+    if is_similarity(matrix):
+        radius = np.where(circles, shapes.radius * np.float32(linear_scale(matrix)), shapes.radius).astype(np.float32)
+        return Shapes(moved, shapes.offsets, shapes.kind, shapes.owner, shapes.role, radius, shapes.tags), 0
+    parts: list[tuple[str, Any, int, int, float, Any]] = []
+    for i in range(len(shapes)):
+        if circles[i]:
+            poly = ellipse_polygon(shapes.shape(i)[0], float(shapes.radius[i]), matrix)
+            parts.append(("polygon", poly, int(shapes.owner[i]), int(shapes.role[i]), 0.0, shapes.tags[i]))
+        else:
+            p = moved[shapes.offsets[i]:shapes.offsets[i + 1]]
+            k = KINDS[shapes.kind[i]]
+            if k == "box":  # already four corners: keep them as they moved
+                parts.append(("polygon", p, int(shapes.owner[i]), int(shapes.role[i]), 0.0, shapes.tags[i]))
+            else:
+                parts.append((k, p, int(shapes.owner[i]), int(shapes.role[i]), float(shapes.radius[i]),
+                              shapes.tags[i]))
+    out = Shapes.from_lists(parts)
+    box = np.array([KINDS[k] == "box" for k in shapes.kind])
+    kind = out.kind.copy()
+    kind[box] = BOX
+    return Shapes(out.points, out.offsets, kind, out.owner, out.role, out.radius, out.tags), int(circles.sum())
+
+
+def _footprint(shapes: Shapes) -> np.ndarray:
+    """Per shape the box it covers: its bounds, widened to at least one pixel in each direction
+    (about its centre), so that a point or a straight line still has a box with area."""
+    b = shapes.bounds()
+    if len(b):
+        for lo, hi in ((0, 2), (1, 3)):
+            short = b[:, hi] - b[:, lo] < 1
+            if short.any():
+                mid = (b[short, lo] + b[short, hi]) / 2
+                b[short, lo], b[short, hi] = mid - 0.5, mid + 0.5
+    return b
+
+
+def own_boxes(shapes: Shapes, boxes: np.ndarray) -> np.ndarray:
+    """``boxes`` with every object that has an own shape boxed by that shape's footprint (tight)."""
+    own = shapes.role == OWN
+    if not own.any():
+        return boxes
+    out = boxes.copy()
+    out[shapes.owner[own]] = _footprint(shapes)[own]
+    return out
+
+
+def fit_shapes(shapes: Shapes, boxes: np.ndarray, keep: np.ndarray | None, height: int, width: int
+               ) -> tuple[Shapes, np.ndarray, np.ndarray, FitReport]:
+    """Clip moved ``shapes`` to the ``width`` x ``height`` canvas after the box policy kept the
+    objects in ``keep`` (``None``: all) with ``boxes`` (already clipped, one per kept object).
+
+    Returns the shapes of the kept objects (owners renumbered), their boxes (tightened to the clipped
+    own shapes), a mask over the kept objects of those still present (an object whose own shape has
+    nothing left inside is dropped) and the :class:`FitReport`."""
+    report = FitReport()
+    if keep is not None:
+        orig_index = np.flatnonzero(keep)
+        shapes = shapes.for_objects(keep)
+    else:
+        orig_index = np.arange(len(boxes))
+    n = len(boxes)
+    alive = np.ones(n, bool)
+    clipped = np.zeros(n, bool)
+    if not len(shapes):
+        report.clipped = clipped
+        return shapes, boxes, alive, report
+    b = shapes.bounds()
+    inside = (b[:, 0] >= 0) & (b[:, 1] >= 0) & (b[:, 2] <= width) & (b[:, 3] <= height)
+    if inside.all():
+        report.clipped = clipped
+        return shapes, boxes, alive, report
+    parts: list[tuple[str, Any, int, int, float, Any]] = []
+    for i in range(len(shapes)):
+        owner, role, tag = int(shapes.owner[i]), int(shapes.role[i]), shapes.tags[i]
+        k = KINDS[shapes.kind[i]]
+        p = shapes.shape(i)
+        if inside[i] or k == "circle":
+            parts.append((k, p, owner, role, float(shapes.radius[i]), tag))
+            continue
+        if k == "polygon":
+            pieces = [clip_polygon(p, width, height)]
+            pieces = [q for q in pieces if len(q) >= 3]
+        elif k in ("polyline", "line"):
+            pieces = sorted(clip_polyline(p, width, height),
+                            key=lambda q: -float(np.hypot(*np.diff(q, axis=0).T).sum()))[:1]
+        elif k == "point":
+            pieces = [p] if (0 <= p[0, 0] <= width and 0 <= p[0, 1] <= height) else []
+        else:  # a box: clipped like one
+            x1, y1 = np.maximum(p.min(axis=0), 0)
+            x2, y2 = np.minimum(p.max(axis=0), [width, height])
+            pieces = [np.array([[x1, y1], [x2, y2]], np.float32)] if x2 > x1 and y2 > y1 else []
+        if not pieces:
+            if role == OWN:
+                alive[owner] = False
+                report.dropped.append((int(orig_index[owner]), f"its {k} left the image"))
+            else:
+                report.parts_dropped.append((int(orig_index[owner]), tag))
+            continue
+        if role == OWN:
+            clipped[owner] = True
+        parts.append((k, pieces[0], owner, role, float(shapes.radius[i]), tag))
+    fitted = Shapes.from_lists(parts)
+    new_boxes = boxes.copy()
+    own = fitted.role == OWN
+    if own.any():
+        fb = _footprint(fitted)
+        fb = np.clip(fb, 0, np.array([width, height, width, height], np.float32))
+        new_boxes[fitted.owner[own]] = fb[own]
+    report.clipped = clipped
+    return fitted, new_boxes, alive, report
