@@ -144,6 +144,7 @@ def finish(spec: RunSpec, layout: str, why: str, items: list[Item], units: list[
             "dropped": counts.get("dropped", 0),
             "failed": counts.get("failed", 0),
             "other_files": len(problems),
+            "objects_left_out": sum(r.get("objects_left_out", 0) for recs in per_input.values() for r in recs),
         },
         "usages": dict(Counter(str(ln.usage) for ln in lines).most_common()),
         "reasons": dict(reasons.most_common()),
@@ -230,6 +231,9 @@ def format_summary(summary: dict) -> str:
     ]
     for reason, n in list(summary["reasons"].items())[:8]:
         rows.append(f"  {n:6d}  {reason}")
+    if c.get("objects_left_out"):
+        rows.append(f"  {c['objects_left_out']:6d}  objects left out of written images, each noted with its reason "
+                    "(notes in summary.json)")
     for note, n in list(summary.get("notes", {}).items())[:4]:
         rows.append(f"  {n:6d}  note: {note}")
     if c["other_files"]:
