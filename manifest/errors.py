@@ -60,7 +60,8 @@ class ManifestError(ValueError):
         where = _where(path, line, column)
         super().__init__(f"{where}: {reason}" if where else reason)
 
-    def __reduce__(self):  # keep pickling (multiprocessing) working with the extra arguments
+    # keep pickling (multiprocessing) working with the extra arguments
+    def __reduce__(self) -> tuple[type, tuple[Any, ...]]:
         return (type(self), (self.reason, self.path, self.line, self.column))
 
 

@@ -109,7 +109,7 @@ _ANN_SPEC: list[tuple[str, str, int, tuple[str, ...]]] = [
 ]
 
 
-def _keymap(spec):
+def _keymap(spec: list[tuple[str, str, int, tuple[str, ...]]]) -> dict[str, tuple[str, str, int]]:
     out = {}
     for attr, key, kind, aliases in spec:
         out[key] = (attr, key, kind)
@@ -609,7 +609,7 @@ def _out_plan(order: tuple, attr_of: dict) -> tuple:
     return tuple(plan), frozenset(covered)
 
 
-def _to_dict(obj: Any, out_spec, attr_of: dict) -> dict[str, Any]:
+def _to_dict(obj: Any, out_spec: list[tuple[str, str, int]], attr_of: dict) -> dict[str, Any]:
     order = obj._order
     plans = _OUT_PLANS_S if attr_of is _SAMPLE_ATTR_OF else _OUT_PLANS_A
     cached = plans.get(order)

@@ -194,7 +194,7 @@ class Pipeline:
             tables.append(op.lut(p, meta))
         if any(t is None for t in tables):
             return None
-        return apply_lut(image, fuse_tables(tables))
+        return apply_lut(image, fuse_tables(cast("list[np.ndarray]", tables)))  # no None left
 
     # as Operator.__call__: a Sample gives a Sample or None (dropped); the array case is typed Any
     @overload

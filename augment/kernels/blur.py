@@ -24,13 +24,13 @@ def _restore(out: np.ndarray, like: np.ndarray) -> np.ndarray:
     return out if out.ndim == like.ndim else out.reshape(like.shape)
 
 
-def _colour_and_alpha(image: np.ndarray):
+def _colour_and_alpha(image: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     if image.ndim == 3 and image.shape[2] == 4:
         return image[..., :3], image[..., 3:]
     return image, None
 
 
-def _with_alpha(out: np.ndarray, alpha) -> np.ndarray:
+def _with_alpha(out: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
     return out if alpha is None else np.concatenate([out, alpha], axis=2)
 
 

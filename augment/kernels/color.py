@@ -8,6 +8,8 @@ C in 1, 3, 4; a fourth channel is alpha and is passed through untouched.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import cv2
 import numpy as np
 
@@ -131,7 +133,7 @@ def add_table(value: float) -> np.ndarray:
     return np.clip(np.arange(256, dtype=np.int16) + v, 0, 255).astype(np.uint8)
 
 
-def fuse_tables(tables) -> np.ndarray:
+def fuse_tables(tables: Iterable[np.ndarray]) -> np.ndarray:
     """One table equal to applying ``tables`` in order (each ``(256,)`` uint8)."""
     out = None
     for t in tables:
@@ -210,13 +212,13 @@ def value_scale(dtype: np.dtype) -> float:
 
 
 # --------------------------------------------------------------------------- gray
-def _split_alpha(image: np.ndarray):
+def _split_alpha(image: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     if image.ndim == 3 and image.shape[2] == 4:
         return image[..., :3], image[..., 3:]
     return image, None
 
 
-def _join_alpha(rgb: np.ndarray, alpha) -> np.ndarray:
+def _join_alpha(rgb: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
     if alpha is None:
         return rgb
     return np.concatenate([rgb, alpha], axis=2)

@@ -8,7 +8,7 @@ boxes, labels and fields pass through. uint8, uint16 and float32; images ``(H, W
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -31,7 +31,7 @@ def _int_range(op: Operator, lo_name: str, hi_name: str, lo: int, hi: int) -> No
     op._set(hi_name, b)
 
 
-def _randint(rng, lo: int, hi: int) -> int:
+def _randint(rng: Any, lo: int, hi: int) -> int:
     """One draw from the integers lo..hi (inclusive); no draw when lo == hi."""
     return lo if lo == hi else int(rng.integers(lo, hi + 1))
 
@@ -68,7 +68,7 @@ class Blur(Operator):
         _range(self, "sigma_min", "sigma_max", 0.0, 100.0)
         _int_range(self, "k_min", "k_max", 1, 255)
 
-    def sample(self, rng, meta: ImageMeta) -> BlurParams:
+    def sample(self, rng: Any, meta: ImageMeta) -> BlurParams:
         if self.blur_type == "Gauss":
             return BlurParams(sigma=uniform(rng, self.sigma_min, self.sigma_max))
         return BlurParams(k=_randint(rng, self.k_min, self.k_max))
@@ -111,7 +111,7 @@ class MotionBlur(Operator):
         _range(self, "angle_min", "angle_max", -720.0, 720.0)
         _range(self, "direction_min", "direction_max", -1.0, 1.0)
 
-    def sample(self, rng, meta: ImageMeta) -> MotionParams:
+    def sample(self, rng: Any, meta: ImageMeta) -> MotionParams:
         k = _randint(rng, self.k_min, self.k_max)
         angle = uniform(rng, self.angle_min, self.angle_max)
         direction = uniform(rng, self.direction_min, self.direction_max)
@@ -147,7 +147,7 @@ class Sharpen(Operator):
         _range(self, "alpha_min", "alpha_max", 0.0, 1.0)
         _range(self, "lightness_min", "lightness_max", 0.0, 100.0)
 
-    def sample(self, rng, meta: ImageMeta) -> SharpenParams:
+    def sample(self, rng: Any, meta: ImageMeta) -> SharpenParams:
         return SharpenParams(
             uniform(rng, self.alpha_min, self.alpha_max), uniform(rng, self.lightness_min, self.lightness_max)
         )

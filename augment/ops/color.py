@@ -10,7 +10,7 @@ image, fusable with its neighbours in a pipeline); ``LightArithmetic`` is one on
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, cast
+from typing import Any, ClassVar, cast
 
 import numpy as np
 
@@ -25,7 +25,7 @@ __all__ = ["Grayscale", "HistogramEqual", "LightArithmetic", "LightContrast", "S
 _ALL = (np.uint8, np.uint16, np.float32)
 
 
-def _range(op: Operator, lo_name: str, hi_name: str, lo: float | None, hi: float | None, **kw) -> None:
+def _range(op: Operator, lo_name: str, hi_name: str, lo: float | None, hi: float | None, **kw: bool) -> None:
     """Validate and coerce the pair ``lo_name``/``hi_name``; they must be ordered."""
     a = V.number(op.name, lo_name, getattr(op, lo_name), lo, hi, **kw)
     b = V.number(op.name, hi_name, getattr(op, hi_name), lo, hi, **kw)
@@ -64,7 +64,7 @@ class Grayscale(Operator):
     def _check(self) -> None:
         _range(self, "alpha_min", "alpha_max", 0.0, 1.0)
 
-    def sample(self, rng, meta: ImageMeta) -> AlphaParams:
+    def sample(self, rng: Any, meta: ImageMeta) -> AlphaParams:
         return AlphaParams(uniform(rng, self.alpha_min, self.alpha_max))
 
     def apply_image(self, image: np.ndarray, params: AlphaParams) -> np.ndarray:
@@ -80,7 +80,7 @@ class HistogramEqual(Operator):
     One-channel input is equalised directly (as imgaug does). uint8 only.
     """
 
-    def sample(self, rng, meta: ImageMeta) -> Params:
+    def sample(self, rng: Any, meta: ImageMeta) -> Params:
         return Params()
 
     def apply_image(self, image: np.ndarray, params: Params) -> np.ndarray:
@@ -116,7 +116,7 @@ class LightArithmetic(LutOperator):
         _range(self, "mul_min", "mul_max", 0.0, 100.0)
         _range(self, "add_min", "add_max", -255.0, 255.0)
 
-    def sample(self, rng, meta: ImageMeta) -> MulAddParams:
+    def sample(self, rng: Any, meta: ImageMeta) -> MulAddParams:
         return MulAddParams(uniform(rng, self.mul_min, self.mul_max), uniform(rng, self.add_min, self.add_max))
 
     def _table(self, params: MulAddParams) -> np.ndarray:
@@ -188,7 +188,7 @@ class LightContrast(LutOperator):
         _range(self, "cutoff_min", "cutoff_max", 0.0, 1.0)
         _range(self, "alpha_min", "alpha_max", 0.0, 100.0)
 
-    def sample(self, rng, meta: ImageMeta) -> ContrastParams:
+    def sample(self, rng: Any, meta: ImageMeta) -> ContrastParams:
         f = self.func
         if f == "gamma":
             return ContrastParams(gamma=uniform(rng, self.gamma_min, self.gamma_max))
@@ -239,7 +239,7 @@ class Saturation(Operator):
     def _check(self) -> None:
         _range(self, "mul_min", "mul_max", 0.0, 10.0)
 
-    def sample(self, rng, meta: ImageMeta) -> MulParams:
+    def sample(self, rng: Any, meta: ImageMeta) -> MulParams:
         return MulParams(uniform(rng, self.mul_min, self.mul_max))
 
     def apply_image(self, image: np.ndarray, params: MulParams) -> np.ndarray:

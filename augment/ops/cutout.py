@@ -6,7 +6,7 @@ imgaug 0.4.0 ``iaa.Cutout`` is the reference. Pixels only: boxes, labels and fie
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -67,7 +67,7 @@ class CutOut(Operator):
         _range(self, "cval_min", "cval_max", 0.0, 255.0)
         V.boolean(n, "fill_per_channel", self.fill_per_channel)
 
-    def sample(self, rng, meta: ImageMeta) -> CutOutParams:
+    def sample(self, rng: Any, meta: ImageMeta) -> CutOutParams:
         lo, hi = self.nb_iterations_min, self.nb_iterations_max
         count = lo if lo == hi else int(rng.integers(lo, hi + 1))
         if count == 0:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -59,7 +59,7 @@ class Flip(AffineOperator):
         self._set("lr_ud", V.choice(self.name, "lr_ud", self.lr_ud, ("lr", "ud")))
         self._set("flip_p", V.number(self.name, "flip_p", self.flip_p, 0.0, 1.0))
 
-    def sample(self, rng, meta: ImageMeta) -> FlipParams:
+    def sample(self, rng: Any, meta: ImageMeta) -> FlipParams:
         p = self.flip_p
         return _FLIP if p >= 1.0 or (p > 0.0 and float(rng.random()) < p) else _NO_FLIP
 
@@ -170,7 +170,7 @@ class Crop(_SidesOperator):
         V.boolean(n, "keep_size", self.keep_size)
         self._set("interpolation", _interpolation(n, self.interpolation, auto=True))
 
-    def sample(self, rng, meta: ImageMeta) -> SidesParams:
+    def sample(self, rng: Any, meta: ImageMeta) -> SidesParams:
         lo, hi = self.crop_percent_min, self.crop_percent_max
         f = [lo] * 4 if lo == hi else rng.uniform(lo, hi, size=4).tolist()
         h, w = meta.height, meta.width
@@ -206,7 +206,7 @@ class Padding(_SidesOperator):
         V.boolean(n, "keep_size", self.keep_size)
         self._set("interpolation", _interpolation(n, self.interpolation, auto=True))
 
-    def sample(self, rng, meta: ImageMeta) -> SidesParams:
+    def sample(self, rng: Any, meta: ImageMeta) -> SidesParams:
         return SidesParams(self.px_top, self.px_right, self.px_bottom, self.px_left)
 
 
@@ -235,7 +235,7 @@ class Resize(AffineOperator):
         self._set("width", V.integer(n, "width", self.width, 1, 100_000))
         self._set("interpolation", _interpolation(n, self.interpolation))
 
-    def sample(self, rng, meta: ImageMeta) -> ResizeParams:
+    def sample(self, rng: Any, meta: ImageMeta) -> ResizeParams:
         return ResizeParams(self.height, self.width)
 
     def output_size(self, params: ResizeParams, meta: ImageMeta) -> tuple[int, int]:
@@ -284,7 +284,7 @@ class Rotate(AffineOperator):
         self._set("angle_min", V.number(self.name, "angle_min", self.angle_min, -360.0, 360.0))
         self._set("angle_max", V.number(self.name, "angle_max", self.angle_max, -360.0, 360.0))
 
-    def sample(self, rng, meta: ImageMeta) -> AngleParams:
+    def sample(self, rng: Any, meta: ImageMeta) -> AngleParams:
         return AngleParams(uniform(rng, self.angle_min, self.angle_max))
 
     def matrix(self, params: AngleParams, meta: ImageMeta) -> np.ndarray:
@@ -315,7 +315,7 @@ class Scale(AffineOperator):
         self._set("scale_min", V.number(n, "scale_min", self.scale_min, 0.0, 100.0, lo_open=True))
         self._set("scale_max", V.number(n, "scale_max", self.scale_max, 0.0, 100.0, lo_open=True))
 
-    def sample(self, rng, meta: ImageMeta) -> FactorParams:
+    def sample(self, rng: Any, meta: ImageMeta) -> FactorParams:
         return FactorParams(uniform(rng, self.scale_min, self.scale_max))
 
     def matrix(self, params: FactorParams, meta: ImageMeta) -> np.ndarray:
@@ -343,7 +343,7 @@ class Shear(AffineOperator):
         for key in ("shear_min", "shear_max"):
             self._set(key, V.number(n, key, getattr(self, key), -90.0, 90.0, lo_open=True, hi_open=True))
 
-    def sample(self, rng, meta: ImageMeta) -> AngleParams:
+    def sample(self, rng: Any, meta: ImageMeta) -> AngleParams:
         return AngleParams(uniform(rng, self.shear_min, self.shear_max))
 
     def matrix(self, params: AngleParams, meta: ImageMeta) -> np.ndarray:
@@ -379,7 +379,7 @@ class Translate(AffineOperator):
         self._set("translate_min", V.number(n, "translate_min", self.translate_min, -1.0, 1.0))
         self._set("translate_max", V.number(n, "translate_max", self.translate_max, -1.0, 1.0))
 
-    def sample(self, rng, meta: ImageMeta) -> TranslateParams:
+    def sample(self, rng: Any, meta: ImageMeta) -> TranslateParams:
         return TranslateParams(uniform(rng, self.translate_min, self.translate_max))
 
     def _shift(self, params: TranslateParams, meta: ImageMeta) -> tuple[float, float]:

@@ -8,7 +8,7 @@ it (:func:`augment.kernels.noise.generator`), so params stay small and replay is
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -29,7 +29,7 @@ class SeedParams(Params):
     seed: int
 
 
-def draw_seed(rng) -> int:
+def draw_seed(rng: Any) -> int:
     return int(rng.integers(0, 2**63, dtype=np.int64))
 
 
@@ -75,7 +75,7 @@ class AddNoise(Operator):
         self._set("p", V.number(n, "p", self.p, 0.0, 1.0))
         V.boolean(n, "per_channel", self.per_channel)
 
-    def sample(self, rng, meta: ImageMeta) -> SeedParams:
+    def sample(self, rng: Any, meta: ImageMeta) -> SeedParams:
         return SeedParams(draw_seed(rng))
 
     def apply_image(self, image: np.ndarray, params: SeedParams) -> np.ndarray:
