@@ -15,12 +15,12 @@ copied; outputs are alike in distribution, not pixel-equal:
   flake, fading to 0 along the trail), bicubically enlarged to the image, through a gamma
   ``1 + 2 (1 - flake_size_uniformity)`` and a gain ``1 + 5 (1 - flake_size_uniformity)``, then
   blended as ``max(image + (0.1 + 20 speed) n, (1 + 20 speed) n)``. The blurs run on the small
-  grid (sigma and length scaled by it) with one or two taps per row; the layers' sums and maxima
-  are gathered in two planes (exactly the sequential blends) and applied in one pass.
+  grid (sigma and length scaled by it; the line integrated over the grid's cells); the layers'
+  glows are summed and their flakes max-ed in two planes, applied in one pass.
 * **Rain** (``RainLayer``): the same drop field on a grid of ``1 - drop_size`` (0.98-0.99) of
   the image, no Gaussian blur or gamma, streaks of ``speed * long side`` pixels (``speed``
   0.04-0.20: long), blended towards a drop colour with alpha ``clip(1.3 n / 255)``. Streaks are
-  long and thin, so the field is made with one row per ``s`` image rows (``s`` up to 4): each
+  long and thin, so the field is made with one row per ``s`` image rows (``s`` up to 6): each
   cell holds the mean of ``s`` pixels' drops (a 256-entry quantile table of that exact
   distribution, fed by random bytes), the line kernel is a triangle (two box sums: the same mean
   and spread as imgaug's ramp, cost independent of the length), a linear shear tilts it to the
@@ -237,30 +237,36 @@ def _gate_grid(gen: np.random.Generator, uniformity: float) -> np.ndarray | None
     return gen.beta(1.0, b, size=(8, 8)).astype(np.float32)
 
 
-def _gate_at(grid: np.ndarray, ys: np.ndarray, xs: np.ndarray, h: int, w: int) -> np.ndarray:
-    """The 8 x 8 gate resized bicubically to ``(h, w)`` and clipped to [0, 1], read at
-    ``(ys, xs)`` only (the separable interpolation weights, row by row)."""
-    g = ((_cubic_matrix(8, h)[ys] @ grid) * _cubic_matrix(8, w)[xs]).sum(axis=1)
-    return np.clip(g, 0.0, 1.0)
+def _gate_map(grid: np.ndarray, h: int, w: int) -> np.ndarray:
+    """The 8 x 8 gate resized bicubically to ``(h, w)`` (float32, not clipped): OpenCV's
+    INTER_CUBIC weights as two small matrix products (~10x cheaper than resizing 8 x 8)."""
+    return (_cubic_matrix(8, h) @ grid) @ _cubic_matrix(8, w).T
 
 
 def _dots(gen: np.random.Generator, h: int, w: int, p: float, gate: np.ndarray | None) -> np.ndarray:
     """uint8 (h, w): each cell is a salt value with probability ``p`` (independently), else 0;
     values times the gate, truncated. Drawn as a Poisson number of uniform positions with
-    repeats allowed (``-n ln(1 - p)`` of them: each cell is then hit with probability ``p``)."""
+    repeats allowed (``-n ln(1 - p)`` of them: each cell is then hit with probability ``p``);
+    rows and columns are 32-bit draws modulo the grid's sides (bias < 2**-20)."""
     n = h * w
     p = min(max(float(p), 0.0), 1.0)
     field = np.zeros(n, np.uint8)
     if p <= 0.0 or n == 0:
         return field.reshape(h, w)
-    lam = n * (-math.log1p(-p) if p < 1.0 else 40.0)
-    k = int(gen.poisson(lam))
+    k = int(gen.poisson(n * (-math.log1p(-p) if p < 1.0 else 40.0)))
     if k == 0:
         return field.reshape(h, w)
-    idx = gen.integers(0, n, size=k)
+    raw = gen.bit_generator.random_raw(k)
+    rows = ((raw >> np.uint64(32)) % np.uint64(h)).astype(np.intp)
+    cols = ((raw & np.uint64(0xFFFFFFFF)) % np.uint64(w)).astype(np.intp)
     vals = _salt_table()[_random_bytes(gen, (k,))]
     if gate is not None:
-        vals = (vals * _gate_at(gate, idx // w, idx % w, h, w)).astype(np.uint8)
+        # the gate is smooth (bicubic from 8 x 8): read from a map at a quarter of the grid
+        hq, wq = _quarter(h, w)
+        gmap = np.clip(_gate_map(gate, hq, wq), 0.0, 1.0)
+        g = gmap[(np.arange(h) * hq // h)[rows], (np.arange(w) * wq // w)[cols]]
+        vals = (vals * g).astype(np.uint8)
+    idx = rows * w + cols
     field[idx] = vals
     return field.reshape(h, w)
 
@@ -278,29 +284,36 @@ def _motion_taps(length: int, angle: float, scale: float) -> tuple[np.ndarray, t
     the line integrated over the cell, not sampled; the bicubic enlargement that follows puts
     the cells back at their places) and the kernel is normalised to 1. ``None`` when the whole
     line falls in the flake's own cell."""
-    c, s = math.cos(math.radians(angle)), math.sin(math.radians(angle))
-    j = np.arange(length, dtype=np.float64)
-    wts = 1.0 - j / (length - 1)
-    rows = np.floor(j * c * scale + 0.5).astype(int)
-    cols = np.floor(-j * s * scale + 0.5).astype(int)
-    ax = -int(cols.min())
-    kernel = np.zeros((int(rows.max()) + 1, int(cols.max()) + ax + 1), np.float64)
-    np.add.at(kernel, (rows, cols + ax), wts)
-    if kernel.shape == (1, 1):
+    c, s = math.cos(math.radians(angle)) * scale, -math.sin(math.radians(angle)) * scale
+    taps: dict[tuple[int, int], float] = {}
+    for j in range(length - 1):  # the last tap has weight 0
+        key = (math.floor(j * c + 0.5), math.floor(j * s + 0.5))
+        taps[key] = taps.get(key, 0.0) + 1.0 - j / (length - 1)
+    if len(taps) == 1:
         return None
-    kernel /= kernel.sum()
-    return kernel.astype(np.float32), (ax, 0)
+    rows = [r for r, _ in taps]
+    cols = [x for _, x in taps]
+    ax = -min(cols)
+    kernel = np.zeros((max(rows) + 1, max(cols) + ax + 1), np.float32)
+    total = sum(taps.values())
+    for (r, x), wt in taps.items():
+        kernel[r, x + ax] = wt / total
+    return kernel, (ax, 0)
 
 
-def _snow_tables(flake_size_uniformity: float, speed: float) -> tuple[np.ndarray, np.ndarray]:
-    """256-entry tables v -> ``(0.1 + 20 speed) n`` and ``(1 + 20 speed) n`` (saturated) with
-    ``n = gain * GammaContrast(v)``: imgaug's flake tone and its two blend weights."""
-    u = 1.0 - float(flake_size_uniformity)
+def _snow_table(flake_size_uniformity: float, speed: float) -> np.ndarray:
+    """256-entry table v -> ``(1 + 20 speed) n`` (saturated) with ``n = gain * GammaContrast(v)``:
+    imgaug's flake tone times its max-blend weight (arguments rounded to 1/1000 and 1/20000)."""
+    return _snow_table_q(int(round(flake_size_uniformity * 1000)), int(round(speed * 20000)))
+
+
+@lru_cache(maxsize=4096)
+def _snow_table_q(fsu_q: int, speed_q: int) -> np.ndarray:
+    u = 1.0 - fsu_q / 1000.0
     v = np.floor(255.0 * np.power(np.arange(256) / 255.0, 1.0 + 2.0 * u))
-    n = v * (1.0 + 5.0 * u)
-    add = np.clip(np.rint((0.1 + 20.0 * speed) * n), 0, 255).astype(np.uint8)
-    top = np.clip(np.rint((1.0 + 20.0 * speed) * n), 0, 255).astype(np.uint8)
-    return add, top
+    t = np.clip(np.rint((1.0 + 20.0 * speed_q / 20000.0) * (1.0 + 5.0 * u) * v), 0, 255).astype(np.uint8)
+    t.setflags(write=False)
+    return t
 
 
 def _snow_small(gen: np.random.Generator, h: int, w: int, layer: SnowLayer) -> np.ndarray:
@@ -311,7 +324,7 @@ def _snow_small(gen: np.random.Generator, h: int, w: int, layer: SnowLayer) -> n
     gate = _gate_grid(gen, layer.density_uniformity)
     field = _dots(gen, hd, wd, layer.density, gate)
     sigma = min(max(max(h, w) * layer.blur_sigma_fraction, 0.5), 3.75) * f
-    if sigma >= 0.2:
+    if sigma >= 0.35:  # below, the 3-tap kernel's side weights are < 1.7 %
         field = cv2.GaussianBlur(field, (0, 0), sigma, borderType=cv2.BORDER_REFLECT_101)
     k = int(layer.speed * max(h, w))
     taps = _motion_taps(max(k, 3) | 1, layer.angle, f) if k > 1 else None
@@ -322,26 +335,27 @@ def _snow_small(gen: np.random.Generator, h: int, w: int, layer: SnowLayer) -> n
 
 def snow(image: np.ndarray, gen: np.random.Generator, layers: Sequence[SnowLayer]) -> np.ndarray:
     """Snowflakes: ``layers`` imgaug ``SnowflakesLayer`` passes over the image (see the module
-    docstring). Each layer ``i`` is ``x <- max(x + a_i n_i, b_i n_i)``; over the layers that is
-    ``max(image + A, B)`` with ``A = sum a_i n_i`` and ``B_i = max(B_{i-1} + a_i n_i, b_i n_i)``,
-    saturating, so the image is touched once."""
+    docstring). Layer ``i`` is ``x <- max(x + a_i n_i, b_i n_i)``; over the layers this is taken
+    as ``max(image + sum a_i n_i, max b_i n_i)``, saturating (the same, except where flakes of
+    two layers overlap: there the sequential form also adds the later glow to the earlier
+    flake), so the image is touched once."""
     h, w = image.shape[:2]
     acc_a = acc_b = None
     for layer in layers:
         small = _snow_small(gen, h, w, layer)
-        up = small if small.shape == (h, w) else cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
-        if not up.flags.writeable or not up.flags.c_contiguous:
-            up = up.copy()
-        t_add, t_top = _snow_tables(layer.flake_size_uniformity, layer.speed)
+        dst = _buffer("t" if acc_b is None else "s", (h, w))
+        if small.shape == (h, w):
+            np.copyto(dst, small)
+        else:
+            cv2.resize(small, (w, h), dst=dst, interpolation=cv2.INTER_CUBIC)
+        top = _lut_inplace(dst, _snow_table(layer.flake_size_uniformity, layer.speed))  # b n
+        ratio = (0.1 + 20.0 * layer.speed) / (1.0 + 20.0 * layer.speed)  # a n = (a / b) b n
         if acc_a is None:
-            acc_a = _lut_into(up, t_add, _buffer("a", (h, w)))
-            acc_b = _lut_into(up, t_top, _buffer("t", (h, w)))
+            acc_a = cv2.convertScaleAbs(top, dst=_buffer("a", (h, w)), alpha=ratio)
+            acc_b = top
             continue
-        add = _lut_into(up, t_add, _buffer("s", (h, w)))
-        top = _lut_inplace(up, t_top)
-        cv2.add(acc_b, add, dst=acc_b)
+        cv2.scaleAdd(top, ratio, acc_a, dst=acc_a)
         cv2.max(acc_b, top, dst=acc_b)
-        cv2.add(acc_a, add, dst=acc_a)
     if acc_a is None:
         return image.copy()
     return _compose(image, cv2.add, acc_a, cv2.max, acc_b)
@@ -363,32 +377,41 @@ def _enlarge_gain(p: float) -> float:
     return 1.0 + 0.279 * (1.0 - min(max(p, 0.0), 1.0)) ** 3.5
 
 
-@lru_cache(maxsize=1024)
-def _rain_table_q(p_q: int, s: int) -> np.ndarray:
+@lru_cache(maxsize=8)
+def _salt_sums(s: int) -> np.ndarray:
+    """(s + 1, 255 s + 1): row ``n`` is the pmf of the sum of ``n`` salt values."""
+    pmf_v = np.bincount(_salt_values(), minlength=256) / _SALT_Q
+    out = np.zeros((s + 1, 255 * s + 1))
+    conv = np.ones(1)
+    for n in range(s + 1):
+        out[n, : len(conv)] = conv
+        conv = np.convolve(conv, pmf_v)
+    out.setflags(write=False)
+    return out
+
+
+_RAIN_Q = 2000  # drop probabilities are rounded to 1/2000 for the tables (so the cache hits)
+
+
+@lru_cache(maxsize=4096)
+def _rain_table(p_q: int, s: int) -> np.ndarray:
     """256-entry table: a uniform byte -> the mean drop value of ``s`` pixels, each a drop with
-    probability ``p_q / 1e5`` (a salt value times :func:`_enlarge_gain`), times
+    probability ``p_q / _RAIN_Q`` (a salt value times :func:`_enlarge_gain`), times
     :func:`_rain_scale` (``s`` <= 2: a drop with its gain can exceed 255): the exact
     distribution's quantiles, each entry the mean of its 1/256 slice (so the table has the
     distribution's mean)."""
-    p = p_q / 1e5
-    pmf_v = np.bincount(_salt_values(), minlength=256) / _SALT_Q
-    total = np.zeros(255 * s + 1)
-    conv = np.ones(1)
-    for n in range(s + 1):
-        total[: len(conv)] += math.comb(s, n) * p**n * (1 - p) ** (s - n) * conv
-        conv = np.convolve(conv, pmf_v)
+    p = p_q / _RAIN_Q
+    n = np.arange(s + 1)
+    binom = np.array([math.comb(s, int(i)) for i in n]) * p**n * (1 - p) ** (s - n)
+    total = binom @ _salt_sums(s)
     cdf = np.concatenate([[0.0], np.cumsum(total)])
     cdf /= cdf[-1]
     vals = np.arange(len(total)) * (_enlarge_gain(p) * _rain_scale(s) / s)
     cum_vp = np.concatenate([[0.0], np.cumsum(total * vals)])  # sum of value x probability below a cdf level
-
-    def upto(q):
-        j = np.clip(np.searchsorted(cdf, q, side="right") - 1, 0, len(total) - 1)
-        return cum_vp[j] + (q - cdf[j]) * vals[j]
-
-    edges = np.linspace(0.0, 1.0, 257)
-    means = (upto(edges[1:]) - upto(edges[:-1])) * 256.0
-    table = np.clip(np.rint(means), 0, 255).astype(np.uint8)
+    q = np.arange(257) / 256.0
+    j = np.clip(np.searchsorted(cdf, q, side="right") - 1, 0, len(total) - 1)
+    upto = cum_vp[j] + (q - cdf[j]) * vals[j]
+    table = np.clip(np.rint(np.diff(upto) * 256.0), 0, 255).astype(np.uint8)
     table.setflags(write=False)
     return table
 
@@ -397,25 +420,38 @@ def _rain_keep(gen: np.random.Generator, h: int, w: int, hs: int, s: int, layer:
     """uint8 (hs, w): 255 (1 - alpha) of one rain layer at one row per ``s`` image rows."""
     f = min(max(1.0 - float(layer.drop_size), 0.001), 1.0)
     p = min(max(layer.density, 0.0), 1.0)  # drops per cell of the drop grid, each enlarged to 1 / f^2 pixels
-    u = _lut_inplace(_random_bytes(gen, (hs, w)), _rain_table_q(int(round(p * 1e5)), s))
+    u = _lut_inplace(_random_bytes(gen, (hs, w)), _rain_table(int(round(p * _RAIN_Q)), s))
     k = int(layer.speed * max(h, w))
     length = (max(k, 3) | 1) / s if k > 1 else 1.0
     l1 = max(1, int(round((length + 1) / 2)))
     l2 = max(1, int(round(length + 1 - l1)))
-    if l1 > 1 or l2 > 1:
+    gain = 1.3 / (l1 * l2 * _rain_scale(s))  # alpha = clip(1.3 n / 255), n the streaks' mean drop value
+    if l1 > 1 or l2 > 1:  # a triangle = two box sums (saturating 16-bit sums: < 255 * l1 * l2)
         sums = cv2.boxFilter(u, cv2.CV_16U, (1, l1), normalize=False, borderType=cv2.BORDER_REFLECT_101)
         if l2 > 1:
-            sums = cv2.boxFilter(sums, -1, (1, l2), normalize=True, borderType=cv2.BORDER_REFLECT_101)
-        a8 = cv2.convertScaleAbs(sums, alpha=1.3 / (l1 * _rain_scale(s)))
+            sums = cv2.boxFilter(sums, -1, (1, l2), normalize=False, borderType=cv2.BORDER_REFLECT_101)
+        a8 = cv2.convertScaleAbs(sums, alpha=gain)
     else:
-        a8 = cv2.convertScaleAbs(u, alpha=1.3 / _rain_scale(s))
-    # tilt to the angle (row y shifted by tan(angle) * s * (y - hs / 2)) and stretch by the drop grid
+        a8 = cv2.convertScaleAbs(u, alpha=gain)
+    # tilt to the angle (row y shifted by -tan(angle) * s * (y - hs / 2)) and stretch by the drop
+    # grid; the columns are i.i.d., so the field wraps: padded by wrapping, then warped with a
+    # constant border (OpenCV's wrapping border is ~2x slower)
+    # positive angles lean the streaks like "/" (imgaug's MotionBlur: lower rows to the left)
     slope = math.tan(math.radians(layer.angle)) * s
-    m = np.float32([[f, -slope, slope * hs / 2.0], [0, 1, 0]])
-    a8 = cv2.warpAffine(a8, m, (w, hs), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_WRAP)
+    pad = int(math.ceil(abs(slope) * hs / 2.0)) + 2
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    if pad <= w:
+        src = cv2.copyMakeBorder(a8, 0, 0, pad, pad, cv2.BORDER_WRAP)
+        m = np.float32([[f, slope, pad - slope * hs / 2.0], [0, 1, 0]])
+        a8 = cv2.warpAffine(src, m, (w, hs), flags=flags, borderMode=cv2.BORDER_CONSTANT)
+    else:  # a shear wider than the image (very tall, narrow images)
+        m = np.float32([[f, slope, -slope * hs / 2.0], [0, 1, 0]])
+        a8 = cv2.warpAffine(a8, m, (w, hs), flags=flags, borderMode=cv2.BORDER_WRAP)
     gate = _gate_grid(gen, layer.density_uniformity)
-    if gate is not None:
-        g8 = cv2.convertScaleAbs(np.clip(cv2.resize(gate, (w, hs), interpolation=cv2.INTER_CUBIC), 0, 1), alpha=255.0)
+    if gate is not None:  # smooth: made at 1/8 of the size, resized linearly
+        gh, gw = max(2, -(-hs // 8)), max(2, -(-w // 8))
+        g8 = cv2.convertScaleAbs(cv2.max(_gate_map(gate, gh, gw), 0.0), alpha=255.0)
+        g8 = cv2.resize(g8, (w, hs), interpolation=cv2.INTER_LINEAR)
         a8 = cv2.multiply(a8, g8, scale=1 / 255.0)
     return cv2.bitwise_not(a8, dst=a8)
 
@@ -426,7 +462,7 @@ def rain(image: np.ndarray, gen: np.random.Generator, layers: Sequence[RainLayer
     ``1 - prod(1 - a_i)`` at the reduced height, resized once and blended once."""
     h, w = image.shape[:2]
     ks = [int(layer.speed * max(h, w)) for layer in layers]
-    s = max(1, min(4, min(ks) // 6)) if ks else 1
+    s = max(1, min(6, min(ks) // 6)) if ks else 1
     hs = max(1, -(-h // s))
     keep = None
     for layer in layers:
@@ -447,44 +483,43 @@ def rain(image: np.ndarray, gen: np.random.Generator, layers: Sequence[RainLayer
 
 
 @lru_cache(maxsize=1)
-def _phase_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """256-entry float32 tables for byte-driven draws: U(0, 1), and for an angle U(0, 2 pi) its
-    cosine and cosine x sine."""
-    u = (np.arange(256, dtype=np.float64) + 0.5) / 256.0
-    a = 2 * np.pi * u
-    return u.astype(np.float32), np.cos(a).astype(np.float32), (np.cos(a) * np.sin(a)).astype(np.float32)
+def _phase_tables() -> tuple[np.ndarray, np.ndarray]:
+    """256-entry float32 tables for byte-driven draws: for an angle U(0, 2 pi), its cosine and
+    cosine x sine."""
+    a = 2 * np.pi * (np.arange(256, dtype=np.float64) + 0.5) / 256.0
+    return np.cos(a).astype(np.float32), (np.cos(a) * np.sin(a)).astype(np.float32)
+
+
+@lru_cache(maxsize=64)
+def _log_freq(h: int, w: int) -> np.ndarray:
+    """float32 (h, w): log of the frequency distance ``sqrt(min(y, h - y)^2 + min(x, w - x)^2)``
+    (0 at the origin, whose coefficient is zeroed)."""
+    fy = np.minimum(np.arange(h), h - np.arange(h)).astype(np.float64)
+    fx = np.minimum(np.arange(w), w - np.arange(w)).astype(np.float64)
+    d = np.sqrt(fy[:, None] ** 2 + fx[None, :] ** 2)
+    d[0, 0] = 1.0
+    out = np.log(d).astype(np.float32)
+    out.setflags(write=False)
+    return out
 
 
 def spectral_noise(gen: np.random.Generator, h: int, w: int, exponent: float) -> np.ndarray:
-    """Power-law noise in [0, 1], float32 ``(h, w)``: Fourier amplitudes ``f ** exponent`` (``f``
-    the frequency in cycles per image, as a distance in the FFT grid), random coefficients as
-    imgaug's ``FrequencyNoise`` draws them (magnitude U(0, 1), angle U(0, 2 pi), real part
-    ``r cos a``, imaginary ``r cos a sin a``; the real part of the full complex inverse FFT, i.e.
-    the average of two such draws per frequency pair), min-max normalised."""
-    fy = np.minimum(np.arange(h), h - np.arange(h)).astype(np.float32)
-    fx = np.arange(w // 2 + 1, dtype=np.float32)
-    dist = np.sqrt(fy[:, None] ** 2 + fx[None, :] ** 2)
-    dist[0, 0] = 1.0
-    scale = np.power(dist, np.float32(exponent))
-    scale[0, 0] = 0.0
-    u, cos_t, cs_t = _phase_tables()
-    b = _random_bytes(gen, (4,) + dist.shape)
-    r1, r2 = u[b[0]], u[b[1]]
-    re = r1 * cos_t[b[2]]
-    im = r1 * cs_t[b[2]]
-    # columns whose mirror is another column: the two draws' average (each is counted twice by
-    # the inverse real FFT); column 0 (and w / 2 for even w) mirror within themselves: one draw
-    inner = slice(1, (w + 1) // 2)
-    re[:, inner] = (re[:, inner] + r2[:, inner] * cos_t[b[3][:, inner]]) * 0.5
-    im[:, inner] = (im[:, inner] - r2[:, inner] * cs_t[b[3][:, inner]]) * 0.5
-    spec = np.empty(dist.shape, np.complex64)
-    spec.real = re * scale
-    spec.imag = im * scale
-    noise = np.fft.irfft2(spec, s=(h, w)).astype(np.float32, copy=False)
+    """Power-law noise in [0, 1], float32 ``(h, w)``: the real part of the inverse FFT of random
+    coefficients with amplitude ``f ** exponent`` (``f`` the frequency in cycles per image, as
+    a distance in the FFT grid), drawn as imgaug's ``FrequencyNoise`` draws them (magnitude
+    U(0, 1), angle a U(0, 2 pi); real part ``r cos a``, imaginary part ``r cos a sin a``: not a
+    Hermitian spectrum, hence "the real part"), min-max normalised."""
+    cos_t, cs_t = _phase_tables()
+    b = _random_bytes(gen, (2, h, w))
+    r = b[0].astype(np.float32)
+    r *= np.exp(_log_freq(h, w) * np.float32(exponent))  # the byte scale (1/256) cancels in the normalisation
+    r[0, 0] = 0.0
+    spec = np.empty((h, w, 2), np.float32)
+    np.multiply(r, cos_t[b[1]], out=spec[..., 0])
+    np.multiply(r, cs_t[b[1]], out=spec[..., 1])
+    noise = cv2.idft(spec)[..., 0]  # unscaled: the normalisation takes care of it
     lo, hi = float(noise.min()), float(noise.max())
-    noise -= np.float32(lo)
-    noise *= np.float32(1.0 / max(hi - lo, 1e-12))
-    return noise
+    return (noise - np.float32(lo)) * np.float32(1.0 / max(hi - lo, 1e-30))
 
 
 def _alpha_grid(h: int, w: int, size_px_max: int) -> tuple[int, int]:
@@ -502,10 +537,12 @@ def _cloud_maps(gen: np.random.Generator, h: int, w: int, hq: int, wq: int, laye
     # enlarged bicubically
     ah, aw = _alpha_grid(h, w, layer.alpha_size_px_max)
     a_small = (spectral_noise(gen, ah, aw, layer.alpha_freq_exponent) * 255.0).astype(np.uint8)
-    a_local = cv2.resize(a_small, (wq, hq), interpolation=cv2.INTER_CUBIC).astype(np.float32) * np.float32(1 / 255.0)
-    alpha = np.power(np.float32(layer.alpha_min) + np.float32(layer.alpha_multiplier) * a_local,
-                     np.float32(layer.sparsity)) * np.float32(layer.density_multiplier)
-    np.clip(alpha, 0.0, 1.0, out=alpha)
+    a_local = cv2.resize(a_small, (wq, hq), interpolation=cv2.INTER_CUBIC)
+    # alpha = clip((alpha_min + alpha_multiplier * A) ** sparsity * density_multiplier), as a
+    # 256-entry float table on the enlarged bytes
+    v = layer.alpha_min + layer.alpha_multiplier * np.arange(256) / 255.0
+    table = np.clip(np.power(np.maximum(v, 0.0), layer.sparsity) * layer.density_multiplier, 0.0, 1.0)
+    alpha = cv2.LUT(a_local, table.astype(np.float32))
     # intensity: mean + coarse 8 x 8 offsets + fine power-law detail (+-20 % of the mean)
     mean = float(layer.intensity_mean)
     coarse = (gen.standard_normal((8, 8)) * layer.intensity_coarse_scale).astype(np.float32)
