@@ -77,7 +77,7 @@ class Sample:
     in, so do not modify them in place after handing them over.
     """
 
-    __slots__ = ("image", "boxes", "labels", "fields", "meta", "shapes")
+    __slots__ = ("image", "boxes", "labels", "fields", "meta", "shapes", "mask")
 
     image: np.ndarray
     boxes: np.ndarray
@@ -85,6 +85,7 @@ class Sample:
     fields: dict[str, np.ndarray]
     meta: dict[str, Any]
     shapes: Any  # augment.geometry.Shapes or None
+    mask: np.ndarray | None  # (H, W) class / instance ids or (H, W, 3) colours, moved with the pixels
 
     def __init__(
         self,
@@ -94,13 +95,20 @@ class Sample:
         fields: Mapping[str, Any] | None = None,
         meta: Mapping[str, Any] | None = None,
         shapes: Any = None,
+        mask: np.ndarray | None = None,
     ) -> None:
         if not isinstance(image, np.ndarray):
             raise UnsupportedImageError(f"Sample: image must be a numpy array, got {type(image).__name__}")
         if image.ndim not in (2, 3):
             raise UnsupportedImageError(f"Sample: image must have shape (H, W) or (H, W, C), got shape {image.shape}")
+        if mask is not None:
+            if not isinstance(mask, np.ndarray) or mask.ndim not in (2, 3) or mask.shape[:2] != image.shape[:2] \
+                    or (mask.ndim == 3 and mask.shape[2] not in (1, 3, 4)):
+                got = mask.shape if isinstance(mask, np.ndarray) else type(mask).__name__
+                raise SampleError(f"Sample: mask must be an array of shape {image.shape[:2]} or "
+                                  f"{image.shape[:2] + (3,)} (the image's height and width), got {got}")
         if boxes is None and labels is None and not fields and shapes is None:  # an image without boxes
-            self._set(image, _EMPTY_BOXES, [], {}, dict(meta) if meta else {})
+            self._set(image, _EMPTY_BOXES, [], {}, dict(meta) if meta else {}, None, mask)
             return
         arr = _as_boxes(boxes)
         n = len(arr)
@@ -130,21 +138,22 @@ class Sample:
                 raise SampleError(f"Sample: a shape belongs to object {int(owner.max())} of {n}")
             if not len(owner):
                 shapes = None
-        self._set(image, arr, label_list, field_dict, dict(meta or {}), shapes)
+        self._set(image, arr, label_list, field_dict, dict(meta or {}), shapes, mask)
 
-    def _set(self, image, boxes, labels, fields, meta, shapes=None) -> None:
+    def _set(self, image, boxes, labels, fields, meta, shapes=None, mask=None) -> None:
         _setattr(self, "image", image)
         _setattr(self, "boxes", boxes)
         _setattr(self, "labels", labels)
         _setattr(self, "fields", fields)
         _setattr(self, "meta", meta)
         _setattr(self, "shapes", shapes)
+        _setattr(self, "mask", mask)
 
     @classmethod
-    def _trusted(cls, image, boxes, labels, fields, meta, shapes=None) -> Sample:
+    def _trusted(cls, image, boxes, labels, fields, meta, shapes=None, mask=None) -> Sample:
         """Build without checks: for operators that already hold valid, consistent parts."""
         self = _new_object(cls)
-        self._set(image, boxes, labels, fields, meta, shapes)
+        self._set(image, boxes, labels, fields, meta, shapes, mask)
         return self
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -153,7 +162,7 @@ class Sample:
     def __reduce__(self) -> tuple:
         # pickle (multiprocessing, DataLoader workers) through the checked constructor: the
         # default protocol would set the slots with the refused __setattr__
-        return (self.__class__, (self.image, self.boxes, self.labels, self.fields, self.meta, self.shapes))
+        return (self.__class__, (self.image, self.boxes, self.labels, self.fields, self.meta, self.shapes, self.mask))
 
     def __repr__(self) -> str:
         extra = f", fields={sorted(self.fields)}" if self.fields else ""
@@ -176,6 +185,7 @@ class Sample:
             "fields": self.fields,
             "meta": self.meta,
             "shapes": self.shapes,
+            "mask": self.mask,
         }
         unknown = set(changes) - set(parts)
         if unknown:
@@ -184,7 +194,7 @@ class Sample:
         return Sample(**parts)
 
     def with_image(self, image: np.ndarray) -> Sample:
-        return Sample._trusted(image, self.boxes, self.labels, self.fields, self.meta, self.shapes)
+        return Sample._trusted(image, self.boxes, self.labels, self.fields, self.meta, self.shapes, self.mask)
 
     def with_boxes(self, image: np.ndarray, boxes: np.ndarray, keep: np.ndarray | None,
                    shapes: Any = None) -> Sample:
@@ -192,13 +202,13 @@ class Sample:
         and the shapes. ``shapes``: the moved shapes (one set for the old boxes), when they moved."""
         shapes = self.shapes if shapes is None else shapes
         if keep is None or keep.all():
-            return Sample._trusted(image, boxes, self.labels, self.fields, self.meta, shapes)
+            return Sample._trusted(image, boxes, self.labels, self.fields, self.meta, shapes, self.mask)
         labels = list(compress(self.labels, keep))
         fields = {k: v[keep] for k, v in self.fields.items()}
         if shapes is not None:
             shapes = shapes.for_objects(keep)
             shapes = shapes if len(shapes) else None
-        return Sample._trusted(image, boxes[keep], labels, fields, self.meta, shapes)
+        return Sample._trusted(image, boxes[keep], labels, fields, self.meta, shapes, self.mask)
 
     def filter(self, keep: np.ndarray) -> Sample:
         """Keep only the boxes where ``keep`` is true, with their labels and fields."""
@@ -231,5 +241,7 @@ class Sample:
         out.update(self.fields)
         if self.shapes is not None:
             out["shapes"] = self.shapes
+        if self.mask is not None:
+            out["mask"] = self.mask
         out["meta"] = self.meta
         return out

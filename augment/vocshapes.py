@@ -212,3 +212,68 @@ def turn_shapes(shapes: Shapes, orientation: int, h: int, w: int) -> Shapes:
     m = np.eye(3)
     m[:2] = maps[orientation]
     return move_shapes(shapes, m)[0]
+
+
+# --------------------------------------------------------------------------- segmentation masks
+def mask_path(mask_source: str, voc_path: str) -> str:
+    """Where a VOC file's ``<mask_source>`` is: an absolute path as it is, a relative one against the
+    VOC file's folder (then its parent, the layout ModelArts exports: ``Annotations/`` beside
+    ``SegmentationClass/``). A URI is returned as it is (the caller refuses what it cannot read)."""
+    import os
+
+    from manifest.dataset import is_remote
+
+    if is_remote(mask_source) or os.path.isabs(mask_source):
+        return mask_source
+    here = os.path.dirname(os.path.abspath(voc_path))
+    for base in (here, os.path.dirname(here)):
+        cand = os.path.normpath(os.path.join(base, mask_source))
+        if os.path.exists(cand):
+            return cand
+    return os.path.normpath(os.path.join(here, mask_source))
+
+
+def read_mask(path: str, max_bytes: int | None) -> tuple[np.ndarray, Any]:
+    """A PNG mask as an array and what is needed to write it back in its own mode: ``(H, W)`` ids
+    for palette (``P``, the palette kept), gray and 16-bit masks, ``(H, W, 3|4)`` for colour masks
+    (ModelArts writes ``<mask_color>R,G,B</mask_color>`` per object)."""
+    import io
+
+    from PIL import Image
+
+    from .imageio import ImageReadError, read_regular
+
+    data = read_regular(path, max_bytes=max_bytes)
+    try:
+        im = Image.open(io.BytesIO(data))
+        im.load()
+    except Exception as exc:  # noqa: BLE001 - Pillow raises many kinds for a bad file
+        raise ImageReadError(f"{path}: cannot read the mask: {exc}") from None
+    mode, palette = im.mode, im.getpalette() if im.mode == "P" else None
+    if mode not in ("P", "L", "I;16", "I", "RGB", "RGBA", "1"):
+        im = im.convert("RGB")
+        mode = "RGB"
+    arr = np.asarray(im.convert("L") if mode == "1" else im)
+    return arr, (mode, palette, im.info.get("transparency"))
+
+
+def encode_mask(mask: np.ndarray, how: Any) -> bytes:
+    """PNG bytes of ``mask`` in the mode it was read in (``how`` from :func:`read_mask`)."""
+    import io
+
+    from PIL import Image
+
+    mode, palette, transparency = how
+    if mode == "P":
+        im = Image.fromarray(mask.astype(np.uint8), "P")
+        im.putpalette(palette)
+    elif mode == "I;16":
+        im = Image.fromarray(mask.astype(np.uint16))
+    elif mode == "I":
+        im = Image.fromarray(mask.astype(np.int32), "I")
+    else:
+        im = Image.fromarray(mask)
+    buf = io.BytesIO()
+    kw = {"transparency": transparency} if transparency is not None and mode == "P" else {}
+    im.save(buf, "PNG", **kw)
+    return buf.getvalue()

@@ -1,10 +1,11 @@
 """Plan a run: discover the inputs, name every output, cut the work into units and groups.
 
 Names are unique by construction (:func:`assign_names`): copy ``k`` of an input is
-``<stem>_aug<k><ext>`` and an ``--include-originals`` copy is ``<stem><ext>``, where the stems are
-unique (case-insensitively) across the inputs and never end in ``_aug<digits>`` themselves, so no
-original can take a copy's name and no two copies can share one, whatever the input names and
-however many copies a later run asks for. A stem is the input's file name made safe (characters
+``<stem>_aug<k><ext>`` and an ``--include-originals`` copy is ``<stem><ext>`` (a segmentation
+mask beside either adds ``_mask.png``), where the stems are unique (case-insensitively) across
+the inputs and never end in ``_aug<digits>`` or ``_mask`` themselves, so no original can take a
+copy's or a mask's name and no two copies can share one, whatever the input names and however
+many copies a later run asks for. A stem is the input's file name made safe (characters
 other than letters, digits, ``-``, ``_`` and ``.`` become ``_``) and at most
 :data:`MAX_STEM_BYTES` bytes of UTF-8 (a longer one is cut and given a hash of the whole, so
 every legal input name fits the file system's 255-byte limit with its temporary name).
@@ -28,7 +29,7 @@ __all__ = ["Item", "Unit", "discover", "assign_names", "units_of", "groups_of", 
 FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".bmp": "BMP"}
 MAX_STEM_BYTES = 160
 GROUP = 8  # units per group a worker does stage by stage
-_COPY_TAIL = re.compile(r"_aug\d+$", re.IGNORECASE)
+_COPY_TAIL = re.compile(r"_aug\d+$|_mask$", re.IGNORECASE)  # the tails of copies' and masks' names
 
 
 @dataclass
@@ -143,6 +144,7 @@ def discover(input_path: str | os.PathLike, layout: str = "auto", *, base: str |
         items.append(item)
     if kind != "manifest":
         _images_left_out(path, items, problems, folder_images)
+        items = _without_masks(items, problems)
     final = "manifest" if kind == "manifest" else (
         "detection" if any(it.kind == "detection" for it in items) else "classification")
     assign_names(items)
@@ -181,6 +183,43 @@ def _images_left_out(root: Path, items: list[Item], problems: list[dict], seen: 
         else:
             kept.append(pr)
     problems[:] = kept
+
+
+_MASK_SOURCE = re.compile(rb"<mask_source>\s*([^<]*?)\s*</mask_source>")
+
+
+def _without_masks(items: list[Item], problems: list[dict]) -> list[Item]:
+    """A segmentation folder holds its masks as images too (``masks/a.png`` beside ``a.jpg`` and
+    ``a.xml``): images without annotation that a VOC file names as its ``<mask_source>`` are not
+    inputs but part of one, listed in ``other_files`` as such. VOC files are only searched when some
+    image has no annotation (a byte search, no parsing)."""
+    orphans = {os.path.normcase(os.path.abspath(it.image)): it for it in items
+               if it.problem == "image without annotation" and it.image}
+    if not orphans:
+        return items
+    from ..vocshapes import mask_path
+
+    used: dict[str, str] = {}
+    for it in items:
+        if not it.voc:
+            continue
+        try:
+            with open(it.voc, "rb") as f:
+                head = f.read(1 << 20)
+        except OSError:
+            continue
+        for m in _MASK_SOURCE.finditer(head):
+            used[os.path.normcase(os.path.abspath(mask_path(m.group(1).decode("utf-8", "replace"), it.voc)))] = it.source
+    masks = {key for key in orphans if key in used}
+    if not masks:
+        return items
+    for key in sorted(masks):
+        problems.append({"source": orphans[key].image, "reason": f"segmentation mask of {used[key]}, used with it",
+                         "unused": True})
+    kept = [it for it in items if not (it.image and os.path.normcase(os.path.abspath(it.image)) in masks)]
+    for i, it in enumerate(kept):
+        it.index = i
+    return kept
 
 
 # --------------------------------------------------------------------------- names

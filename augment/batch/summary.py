@@ -76,6 +76,12 @@ def _line(u: Unit, rec: dict, spec: RunSpec, prefix: str, usage: str | None, geo
     provenance = {ORIGINAL_KEY: it.source, COPY_KEY: copy}
     base = it.sample
     if base is None:  # a folder input
+        if it.kind == "detection" and len(rec["files"]) > 2:  # with a mask: a segmentation sample
+            from manifest import Annotation
+            from manifest.model import IMAGE_SEGMENTATION
+
+            return MSample(source=src, annotations=[Annotation.detection(xml, type=IMAGE_SEGMENTATION)],
+                           usage=usage, property=provenance, sample_type=0)
         line = (MSample.detection(src, xml) if it.kind == "detection" else MSample.classification(src, it.labels))
         return dataclasses.replace(line, usage=usage, property=provenance)
     prop = base.property

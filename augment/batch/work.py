@@ -24,7 +24,7 @@ from ..annotations import AnnotationError, fit_voc_boxes
 from ..core.pipeline import Pipeline
 from ..imageio import ImageReadError, ImageWriteError, atomic_write_bytes, encode_image, read_image, read_regular
 from ..structures import Sample
-from ..vocshapes import read_objects, turn_shapes, write_objects
+from ..vocshapes import encode_mask, mask_path, read_mask, read_objects, turn_shapes, write_objects
 from .plan import FORMATS, Unit
 from .spec import RunSpec
 
@@ -69,12 +69,12 @@ class _Job:
     """One unit on its way through :func:`process_group`; ``rec`` is set once it is finished."""
 
     __slots__ = ("unit", "rec", "vb", "ann", "boxes", "shapes", "image", "info", "out", "data", "xml", "files",
-                 "notes", "left_out")
+                 "notes", "left_out", "mask", "mask_how", "mask_png")
 
     def __init__(self, unit: Unit) -> None:
         self.unit = unit
         self.rec: dict | None = None
-        self.ann = self.xml = self.shapes = None
+        self.ann = self.xml = self.shapes = self.mask = self.mask_how = self.mask_png = None
         self.notes: list[str] = []
         self.left_out = 0
 
@@ -106,7 +106,38 @@ def _sample_of(job: _Job) -> Sample:
     boxes = job.boxes
     truncated = np.array([_flag(v) for v in job.vb.fields["truncated"]], np.int8)
     return Sample(image, boxes, job.vb.labels, {"_object": np.arange(len(boxes)), "truncated": truncated},
-                  meta={"source": it.source, "info": job.info}, shapes=job.shapes)
+                  meta={"source": it.source, "info": job.info}, shapes=job.shapes, mask=job.mask)
+
+
+def _read_mask(job: _Job, spec: RunSpec, h: int, w: int) -> tuple[np.ndarray, Any]:
+    """The VOC file's ``<mask_source>`` as an array on the upright image (turned with it when it
+    has the stored image's size), or :class:`Skip` naming the mask and what is wrong."""
+    from manifest.dataset import is_remote
+
+    from ..imageio import _orient, max_file_bytes
+
+    path = mask_path(job.ann.mask_source, job.unit.item.voc or "")
+    if is_remote(path):
+        raise Skip(f"mask_source {job.ann.mask_source!r} is not a local file (download it first)")
+    try:
+        mask, how = read_mask(path, max_file_bytes(spec.max_pixels))
+    except ImageReadError as exc:
+        raise Skip(f"bad mask: {exc}") from None
+    o = job.info.exif_orientation
+    if mask.shape[:2] != (h, w) and o in range(2, 9) and _orient(mask, o).shape[:2] == (h, w):
+        mask = np.ascontiguousarray(_orient(mask, o))
+    if mask.shape[:2] != (h, w):
+        raise Skip(f"mask {path}: size {mask.shape[1]}x{mask.shape[0]} does not match the image {w}x{h}")
+    return mask, how
+
+
+def _mask_loc(spec: RunSpec, name: str) -> str:
+    """``<mask_source>`` of a written mask: where it will be (``--source-prefix``) or its name, beside
+    the VOC file."""
+    prefix = spec.source_prefix or ""
+    if not prefix:
+        return name
+    return f"{prefix if prefix.endswith('/') else prefix + '/'}Data/{name}"
 
 
 def _flag(v: object) -> int:
@@ -137,6 +168,8 @@ def _stage_image(job: _Job, spec: RunSpec, pipeline: Pipeline | None) -> None:
         except AnnotationError as exc:
             raise Skip(str(exc)) from None
         job.shapes = job.vb.shapes
+        if job.ann.mask_source:
+            job.mask, job.mask_how = _read_mask(job, spec, h, w)
         if job.shapes is not None and job.boxes is not job.vb.boxes and job.info.exif_orientation in range(2, 9) \
                 and not np.array_equal(job.boxes, np.clip(job.vb.boxes, 0, [w, h, w, h])):
             job.shapes = turn_shapes(job.shapes, job.info.exif_orientation, h, w)  # drawn on the stored view
@@ -203,8 +236,13 @@ def _stage_annotation_out(job: _Job, spec: RunSpec, pipeline: Pipeline) -> None:
     h, w = out.image.shape[:2]
     depth = out.image.shape[2] if out.image.ndim == 3 else 1
     new = write_objects(job.vb, out, filename=job.unit.name, size=(w, h, depth))
-    job.xml = new.to_bytes()
     job.files.append(Path(job.unit.name).stem + ".xml")
+    if out.mask is not None:
+        name = Path(job.unit.name).stem + "_mask.png"
+        job.mask_png = encode_mask(out.mask, job.mask_how)
+        new = dataclasses.replace(new, mask_source=_mask_loc(spec, name))
+        job.files.append(name)
+    job.xml = new.to_bytes()
 
 
 def _stage_encode(job: _Job, spec: RunSpec, pipeline: Pipeline) -> None:
@@ -227,6 +265,8 @@ def _stage_write(job: _Job, spec: RunSpec, pipeline: Pipeline) -> None:
     _write(out_dir, job.files[0], job.data)
     if job.xml is not None:
         _write(out_dir, job.files[1], job.xml)
+    if job.mask_png is not None:
+        _write(out_dir, job.files[2], job.mask_png)
     extra = {"objects_left_out": job.left_out} if job.left_out else {}
     job.end("written", files=job.files, boxes=len(job.out.boxes), **extra)
 
@@ -279,11 +319,27 @@ def _copy_original(unit: Unit, spec: RunSpec) -> dict:
             ann = read_voc(it.voc)
         except (ManifestError, OSError) as exc:
             raise Skip(f"bad annotation: {exc}") from None
+        mask_data = None
+        if ann.mask_source:
+            from manifest.dataset import is_remote
+
+            from ..imageio import max_file_bytes
+
+            src = mask_path(ann.mask_source, it.voc or "")
+            if is_remote(src):
+                raise Skip(f"mask_source {ann.mask_source!r} is not a local file (download it first)")
+            mask_data = read_regular(src, max_bytes=max_file_bytes(spec.max_pixels))
+            mask_name = Path(unit.name).stem + "_mask.png"
+            ann = dataclasses.replace(ann, mask_source=_mask_loc(spec, mask_name))
         xml = dataclasses.replace(ann, filename=unit.name).to_bytes()
         files.append(Path(unit.name).stem + ".xml")
+        if mask_data is not None:
+            files.append(mask_name)
     _write(out_dir, files[0], data)
     if xml is not None:
         _write(out_dir, files[1], xml)
+    if len(files) > 2:
+        _write(out_dir, files[2], mask_data)  # type: ignore[arg-type]
     return {"status": "written", "files": files}
 
 

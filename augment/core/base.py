@@ -353,23 +353,32 @@ class AffineOperator(Operator):
         return transform_boxes(boxes, self.matrix(params, meta))
 
     def run(self, sample: Sample, rng: Any, params: Any = None, policy: BoxPolicy | None = None) -> Outcome:
-        """As :meth:`Operator.run`, and a sample's shapes (:mod:`augment.geometry`) move through the
-        same matrix: objects with a shape are boxed by their moved shape, then the box policy
-        decides per object, then the kept shapes are clipped to the canvas."""
-        if sample.shapes is None:
+        """As :meth:`Operator.run`, and a sample's shapes (:mod:`augment.geometry`) and mask move
+        through the same matrix: objects with a shape are boxed by their moved shape, then the box
+        policy decides per object, then the kept shapes are clipped to the canvas; the mask is
+        warped with nearest neighbour and fill 0."""
+        if sample.shapes is None and sample.mask is None:
             return super().run(sample, rng, params, policy)
         from ..geometry import fit_shapes, move_shapes, own_boxes
 
         image = sample.image
         meta = self._check_and_describe(image)
-        if self.do_validation:
+        if self.do_validation and len(sample.boxes):
             sample.validate(self.name)
         if params is None:
             params = self.sample(rng, meta)
         new_image = self._apply_described(image, params, meta)
-        moved_shapes, circles = move_shapes(sample.shapes, self.matrix(params, meta))
-        moved = own_boxes(moved_shapes, self.apply_boxes(sample.boxes, params, meta))
+        m = self.matrix(params, meta)
         h, w = new_image.shape[0], new_image.shape[1]
+        mask = None if sample.mask is None else warp_mask(sample.mask, m, (h, w))
+        if sample.shapes is None:
+            outcome = self.finish(sample, new_image, self.apply_boxes(sample.boxes, params, meta), params, policy)
+            if outcome.sample is None:
+                return outcome
+            s = outcome.sample
+            return Outcome(Sample._trusted(s.image, s.boxes, s.labels, s.fields, s.meta, None, mask), params)
+        moved_shapes, circles = move_shapes(sample.shapes, m)
+        moved = own_boxes(moved_shapes, self.apply_boxes(sample.boxes, params, meta))
         result = (policy or self.policy()).apply(moved, h, w)
         if result is None:
             return Outcome(None, params, _drop_reason(self.name, moved, new_image.shape))
@@ -392,7 +401,18 @@ class AffineOperator(Operator):
         base = Sample._trusted(sample.image, sample.boxes, sample.labels, fields, meta_, None)
         out = base.with_boxes(new_image, full, None if final.all() else final, shapes=None)
         return Outcome(Sample._trusted(out.image, out.boxes, out.labels, out.fields, out.meta,
-                                       shapes if len(shapes) else None), params)
+                                       shapes if len(shapes) else None, mask), params)
+
+
+def warp_mask(mask: np.ndarray, matrix: np.ndarray, out_hw: tuple[int, int]) -> np.ndarray:
+    """A class / instance / colour mask moved by ``matrix``: nearest neighbour (no new ids), fill 0
+    (background), the dtype kept (int32 and int64 ids go through float64, exact up to 2**53)."""
+    import cv2
+
+    if mask.dtype in (np.uint8, np.uint16, np.int16, np.float32, np.float64):
+        return warp_affine(mask, matrix, out_hw, interpolation=cv2.INTER_NEAREST, fill=0)
+    out = warp_affine(mask.astype(np.float64), matrix, out_hw, interpolation=cv2.INTER_NEAREST, fill=0)
+    return out.astype(mask.dtype)
 
 
 def _shape_notes(name: str, sample: Sample, report: Any, circles: int) -> list[str]:

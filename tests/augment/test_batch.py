@@ -65,7 +65,8 @@ def test_detection_folder(tmp_path, ops_file):
     m = read_manifest(out / "output.manifest")
     assert len(m) == 8
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["counts"] == {"inputs": 4, "images": 8, "written": 8, "dropped": 0, "failed": 0, "other_files": 0}
+    assert summary["counts"] == {"inputs": 4, "images": 8, "written": 8, "dropped": 0, "failed": 0, "other_files": 0,
+                                 "objects_left_out": 0}
     pipeline = A.Pipeline.from_config(PIPELINE)
     for s in m:
         assert s.annotations[0].annotation_format == "PASCAL VOC"

@@ -184,3 +184,91 @@ def test_empty_copies_are_dropped_by_default_and_kept_on_request(tmp_path):
     assert rec["status"] == "dropped" and "no object left" in rec["reason"]
     assert main(["run", str(src), "-o", str(tmp_path / "k"), *op, "--empty", "keep"]) == 0
     assert read_voc(tmp_path / "k" / "Data" / "a_aug0.xml").objects == []
+
+
+# --------------------------------------------------------------------------- segmentation masks
+def test_masks_move_with_the_pixels_through_every_geometric_operator():
+    img = make_image(60, 80)
+    mask = np.zeros((60, 80), np.uint8)
+    mask[10:30, 20:50] = 2
+    mask[40:55, 5:15] = 7
+    s = A.Sample(img, mask=mask)
+    for op in GEOMETRIC:
+        out = op(s, seed=3)
+        assert out.mask.shape == out.image.shape[:2] and out.mask.dtype == np.uint8
+        assert set(np.unique(out.mask)) <= {0, 2, 7}  # nearest neighbour: no new ids
+    flipped = A.Flip(lr_ud="lr")(s, seed=0).mask
+    assert np.array_equal(flipped, mask[:, ::-1])
+    assert A.Sharpen()(s, seed=0).mask is mask  # pixel operators leave it alone
+    with pytest.raises(A.AugmentError, match="mask must be"):
+        A.Sample(img, mask=mask[:10])
+
+
+def _segmentation_folder(src: Path, n: int = 3) -> None:
+    src.mkdir(parents=True)
+    (src / "masks").mkdir()
+    palette = [0, 0, 0, 255, 0, 0, 0, 255, 0] + [0] * (256 * 3 - 9)
+    for i in range(n):
+        h, w = 48, 64
+        Image.fromarray(make_image(h, w, seed=i)).save(src / f"im{i}.jpg")
+        poly = np.array([[10, 8], [40, 10], [35, 40], [12, 36]], np.int32)
+        m = np.zeros((h, w), np.uint8)
+        cv2.fillPoly(m, [poly], 1)
+        m[2:8, 50:60] = 2
+        pm = Image.fromarray(m, "P")
+        pm.putpalette(palette)
+        pm.save(src / "masks" / f"im{i}.png")
+        pts = "".join(f"<x{k + 1}>{x}</x{k + 1}><y{k + 1}>{y}</y{k + 1}>" for k, (x, y) in enumerate(poly.tolist()))
+        (src / f"im{i}.xml").write_text(
+            f"<annotation><folder>x</folder><filename>im{i}.jpg</filename><size><width>{w}</width>"
+            f"<height>{h}</height><depth>3</depth></size><segmented>1</segmented>"
+            f"<mask_source>masks/im{i}.png</mask_source>"
+            f"<object><name>car</name><mask_color>255,0,0</mask_color><polygon>{pts}</polygon></object>"
+            "<object><name>sign</name><mask_color>0,255,0</mask_color><bndbox><xmin>51</xmin><ymin>3</ymin>"
+            "<xmax>60</xmax><ymax>8</ymax></bndbox></object></annotation>")
+
+
+def test_a_segmentation_folder_round_trips_through_augment_run_and_manifest_validate(tmp_path):
+    from manifest.cli import main as manifest_main
+
+    src = tmp_path / "in"
+    _segmentation_folder(src)
+    out = tmp_path / "out"
+    assert main(["run", str(src), "-o", str(out), "--op", "Rotate(angle_min=-20, angle_max=20, box_policy='clip')",
+                 "--seed", "4", "--copies", "2", "--include-originals", "-q"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["counts"]["written"] == 9
+    lines = [json.loads(x) for x in (out / "output.manifest").read_text().splitlines()]
+    assert all(ln["annotation"][0]["type"] == "modelarts/image_segmentation" for ln in lines)
+    for ln in lines:
+        voc = read_voc(out / ln["annotation"][0]["annotation-loc"])
+        assert voc.segmented == 1 and voc.mask_source.endswith("_mask.png")
+        mask_file = out / "Data" / voc.mask_source
+        im = Image.open(out / ln["source"])
+        mk = Image.open(mask_file)
+        assert mk.size == im.size and mk.mode == "P" and mk.getpalette()[:9] == [0, 0, 0, 255, 0, 0, 0, 255, 0]
+        m = np.asarray(mk)
+        car = next(o for o in voc.objects if o.name == "car")
+        poly = np.array(car.shape.points, np.int32)
+        drawn = np.zeros_like(m)
+        cv2.fillPoly(drawn, [poly], 1)
+        iou = ((drawn == 1) & (m == 1)).sum() / ((drawn == 1) | (m == 1)).sum()
+        assert iou > 0.85  # the mask and the polygon moved together
+    assert manifest_main(["validate", str(out / "output.manifest")]) == 0
+
+
+def test_a_segmentation_manifest_keeps_its_type(tmp_path):
+    src = tmp_path / "in"
+    _segmentation_folder(src, n=1)
+    man = tmp_path / "seg.manifest"
+    man.write_text(json.dumps({"source": "in/im0.jpg", "usage": "TRAIN", "sample-type": 0, "annotation": [
+        {"type": "modelarts/image_segmentation", "annotation-loc": "in/im0.xml", "annotation-format": "PASCAL VOC"}]})
+        + "\n")
+    out = tmp_path / "out"
+    assert main(["run", str(man), "-o", str(out), "--op", "Flip()", "--seed", "1", "-q"]) == 0
+    ln = json.loads((out / "output.manifest").read_text())
+    assert ln["annotation"][0]["type"] == "modelarts/image_segmentation" and ln["sample-type"] == 0
+    voc = read_voc(out / ln["annotation"][0]["annotation-loc"])
+    m = np.asarray(Image.open(out / "Data" / voc.mask_source))
+    orig = np.asarray(Image.open(src / "masks" / "im0.png"))
+    assert np.array_equal(m, orig[:, ::-1])
