@@ -272,7 +272,7 @@ class AugmentedDataset:
         transform: Callable[[dict], Any] | None = None,
         return_params: bool = False,
         validate: bool = True,
-        other_shapes: str = "drop",
+        other_shapes: str = "move",
         max_pixels: int | None = DEFAULT_MAX_PIXELS,
         problems: list | None = None,
     ) -> None:
@@ -284,8 +284,12 @@ class AugmentedDataset:
             raise ConfigError(f"max_attempts must be an integer >= 1, got {max_attempts!r}")
         if channels not in (None, 1, 3):
             raise ConfigError(f"channels must be 1, 3 or None, got {channels!r}")
-        if other_shapes not in ("drop", "bbox", "error"):
-            raise ConfigError(f"other_shapes must be 'drop', 'bbox' or 'error', got {other_shapes!r}")
+        if other_shapes in ("drop", "keep"):
+            raise ConfigError(f"other_shapes={other_shapes!r} is gone (it lost objects or left them unmoved): "
+                              "non-box objects now move with the image ('move', the default), or give 'bbox' "
+                              "(their bounding box) or 'error'")
+        if other_shapes not in ("move", "bbox", "error"):
+            raise ConfigError(f"other_shapes must be 'move', 'bbox' or 'error', got {other_shapes!r}")
         base = _as_pipeline(pipeline)
         seed = check_seed(seed, "dataset seed")
         self.seed = seed if seed is not None else base.seed
@@ -381,19 +385,43 @@ class AugmentedDataset:
         meta = {"source": rec.source}
         if rec.voc is None:
             return Sample(image, meta=meta)
-        boxes, labels, fields = self._voc(rec, rec.voc, image.shape[0], image.shape[1], orientation)
-        return Sample(image, boxes, labels, fields, meta)
+        boxes, labels, fields, shapes, mask = self._voc(rec, rec.voc, image.shape[0], image.shape[1], orientation)
+        return Sample(image, boxes, labels, fields, meta, shapes=shapes, mask=mask)
 
-    def _voc(self, rec: Record, voc: str, h: int, w: int, orientation: int) -> tuple[np.ndarray, list, dict]:
-        """The VOC boxes of ``rec`` (its file ``voc``) for an image of ``h x w`` shown with EXIF ``orientation``
-        (the rules of :func:`augment.batch._load`)."""
-        from .annotations import AnnotationError, load_voc_boxes
+    def _voc(self, rec: Record, voc: str, h: int, w: int, orientation: int) -> tuple:
+        """The VOC objects of ``rec`` (its file ``voc``) for an image of ``h x w`` shown with EXIF
+        ``orientation``: boxes, labels, fields, shapes and mask (the batch job's rules,
+        :mod:`augment.batch.work`)."""
+        from manifest import ManifestError, read_voc
+
+        from .annotations import AnnotationError, fit_voc_boxes
+        from .imageio import ImageReadError, _orient, max_file_bytes
+        from .vocshapes import mask_path, read_mask, read_objects, turn_shapes
 
         try:
-            boxes, vb, _ = load_voc_boxes(voc, h, w, orientation, validate=self.validate,
-                                          other_shapes=self.other_shapes)
+            ann = read_voc(voc)
+            vb = read_objects(ann, self.other_shapes, where=os.path.basename(voc))
+            boxes = fit_voc_boxes(vb, ann, h, w, orientation, validate=self.validate)
+        except (ManifestError, OSError) as exc:
+            raise LoadError(f"{voc}: bad annotation: {exc}", None, rec.source) from None
         except AnnotationError as exc:
             raise LoadError(f"{voc}: {exc}", None, rec.source) from None
+        shapes = vb.shapes
+        if shapes is not None and orientation in range(2, 9) and \
+                not np.array_equal(boxes, np.clip(vb.boxes, 0, [w, h, w, h])):
+            shapes = turn_shapes(shapes, orientation, h, w)
+        mask = None
+        if ann.mask_source:
+            path = mask_path(ann.mask_source, voc)
+            try:
+                mask, _ = read_mask(path, max_file_bytes(self.max_pixels))
+            except ImageReadError as exc:
+                raise LoadError(f"{voc}: bad mask: {exc}", None, rec.source) from None
+            if mask.shape[:2] != (h, w) and orientation in range(2, 9):
+                mask = np.ascontiguousarray(_orient(mask, orientation))
+            if mask.shape[:2] != (h, w):
+                raise LoadError(f"{path}: mask size {mask.shape[1]}x{mask.shape[0]} does not match the image "
+                                f"{w}x{h}", None, rec.source)
         fields: dict[str, np.ndarray] = {}
         for name, values in vb.fields.items():
             if name in _INT_FIELDS:
@@ -404,7 +432,7 @@ class AugmentedDataset:
                 col = np.empty(len(values), object)
                 col[:] = values
                 fields[name] = col
-        return boxes, list(vb.labels), fields
+        return boxes, list(vb.labels), fields, shapes, mask
 
     # ----------------------------------------------------------------- augmenting
     def get(self, index: int, epoch: int | None = None) -> Any:
@@ -456,6 +484,12 @@ class AugmentedDataset:
         if rec.voc is not None:
             out["labels"] = list(sample.labels)
             out.update(sample.fields)
+            shapes = sample.shapes
+            if shapes is not None:  # flat arrays, so that collate and to_tensor batch them as they are
+                out.update(points=shapes.points, shape_offsets=shapes.offsets, shape_kinds=shapes.kind,
+                           shape_objects=shapes.owner, shape_roles=shapes.role, shape_radius=shapes.radius)
+            if sample.mask is not None:
+                out["mask"] = sample.mask
             if ids is not None:
                 out["label_ids"] = self._ids(sample.labels, rec)
         else:
@@ -485,7 +519,7 @@ class AugmentedDataset:
 class ManifestDataset(AugmentedDataset):
     """``ManifestDataset(manifest, pipeline=None, *, usage=None, strict=True, seed=None, decode=None,
     drop_policy="resample", max_attempts=10, on_error="raise", channels=3, classes=None,
-    transform=None, return_params=False, validate=True, other_shapes="drop")``
+    transform=None, return_params=False, validate=True, other_shapes="move")``
 
     ``manifest``: a manifest path, a :class:`manifest.Manifest`, or manifest samples (relative
     paths then resolve against the current folder). ``usage``: keep only samples of that usage

@@ -62,7 +62,7 @@ def to_tensor(sample: Any, *, dtype: Any = "float32", scale: bool = True) -> Any
         raise TypeError(f"to_tensor: expected a dataset item (dict) or an image array, got {type(sample).__name__}")
     out = dict(sample)
     for key, value in sample.items():
-        if key == "image":
+        if key in ("image", "mask"):
             out[key] = _image(torch, value, dtype, scale) if isinstance(value, np.ndarray) else value
         elif isinstance(value, np.ndarray) and _numeric(value):
             out[key] = torch.from_numpy(np.ascontiguousarray(value))
@@ -95,8 +95,10 @@ def collate(batch: list) -> Any:
       list of tensors (numpy images are converted as they are: HWC stays HWC, so apply
       :func:`to_tensor` first for CHW);
     * ``index``, ``epoch``, ``augmented``, ``label_id`` and other numbers: a tensor ``(B,)``;
-    * ``boxes``, ``labels`` and every per-box field, ``source``, ``params``: a list with one
-      entry per item (numeric arrays as tensors), since items have different box counts.
+    * ``mask`` (segmentation): stacked like ``image``;
+    * ``boxes``, ``labels`` and every per-box field, the shapes' flat arrays (``points``,
+      ``shape_offsets``, ``shape_kinds``, ``shape_objects``, ...), ``source``, ``params``: a list
+      with one entry per item (numeric arrays as tensors), since items have different counts.
     """
     torch = _torch()
     items = [b for b in batch if b is not None]
@@ -108,7 +110,7 @@ def collate(batch: list) -> Any:
     out: dict[str, Any] = {}
     for key in first:
         values = [it[key] for it in items]
-        if key == "image":
+        if key in ("image", "mask"):
             tensors = [v if torch.is_tensor(v) else torch.as_tensor(np.ascontiguousarray(v)) for v in values]
             if all(t.shape == tensors[0].shape for t in tensors):
                 out[key] = torch.stack(tensors)

@@ -272,3 +272,24 @@ def test_a_segmentation_manifest_keeps_its_type(tmp_path):
     m = np.asarray(Image.open(out / "Data" / voc.mask_source))
     orig = np.asarray(Image.open(src / "masks" / "im0.png"))
     assert np.array_equal(m, orig[:, ::-1])
+
+
+def test_datasets_yield_shapes_and_masks_and_collate_batches_them(tmp_path):
+    import augment.data as D
+
+    src = tmp_path / "in"
+    _segmentation_folder(src, n=2)
+    pipeline = {"seed": 0, "ops": [{"name": "Rotate", "angle_min": -10, "angle_max": 10, "box_policy": "clip"}]}
+    ds = D.FolderDataset(src, pipeline, seed=0)
+    assert len(ds) == 2 and all("image without annotation" in p["reason"] for p in ds.problems)  # the masks
+    item = ds[0]
+    assert item["mask"].shape == item["image"].shape[:2] and set(np.unique(item["mask"])) <= {0, 1, 2}
+    assert item["points"].shape[1] == 2 and item["shape_kinds"].tolist() == [0]  # the car's polygon
+    assert item["shape_objects"].tolist() == [0] and item["boxes"].shape == (2, 4)
+    assert ds[0]["points"].tobytes() == item["points"].tobytes()  # seeded: the same again
+    torch = pytest.importorskip("torch")
+    import augment.torch as AT
+
+    batch = AT.collate([ds[0], ds[1]])
+    assert batch["mask"].shape == (2, 48, 64) and isinstance(batch["points"], list)
+    assert torch.is_tensor(batch["points"][0])
