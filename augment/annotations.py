@@ -27,6 +27,8 @@ if TYPE_CHECKING:  # manifest loads on first use (it needs lxml)
     from manifest.voc import VocAnnotation
     from manifest.vocboxes import VocBoxes
 
+    from .vocshapes import VocObjects
+
 __all__ = ["AnnotationError", "BOX_SLACK", "ORIENT_TURNS", "orient_boxes", "load_voc_boxes", "read_voc_boxes",
            "fit_voc_boxes"]
 
@@ -84,8 +86,8 @@ def read_voc_boxes(voc: str | os.PathLike, other_shapes: str = "drop") -> tuple[
         raise AnnotationError(f"bad annotation: {exc}") from None
 
 
-def fit_voc_boxes(vb: VocBoxes, ann: VocAnnotation, h: int, w: int, orientation: int = 1, *, validate: bool = True,
-                  exif_boxes: str = "auto", notes: list | None = None) -> np.ndarray:
+def fit_voc_boxes(vb: VocBoxes | VocObjects, ann: VocAnnotation, h: int, w: int, orientation: int = 1, *,
+                  validate: bool = True, exif_boxes: str = "auto", notes: list | None = None) -> np.ndarray:
     """The boxes of :func:`read_voc_boxes` on the upright ``h`` x ``w`` image: turned with the
     image when they were drawn on the stored one, checked and clipped (see the module docstring).
 
