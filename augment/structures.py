@@ -101,12 +101,17 @@ class Sample:
             raise UnsupportedImageError(f"Sample: image must be a numpy array, got {type(image).__name__}")
         if image.ndim not in (2, 3):
             raise UnsupportedImageError(f"Sample: image must have shape (H, W) or (H, W, C), got shape {image.shape}")
-        if mask is not None:
-            if not isinstance(mask, np.ndarray) or mask.ndim not in (2, 3) or mask.shape[:2] != image.shape[:2] \
-                    or (mask.ndim == 3 and mask.shape[2] not in (1, 3, 4)):
-                got = mask.shape if isinstance(mask, np.ndarray) else type(mask).__name__
-                raise SampleError(f"Sample: mask must be an array of shape {image.shape[:2]} or "
-                                  f"{image.shape[:2] + (3,)} (the image's height and width), got {got}")
+        if mask is not None and (
+            not isinstance(mask, np.ndarray)
+            or mask.ndim not in (2, 3)
+            or mask.shape[:2] != image.shape[:2]
+            or (mask.ndim == 3 and mask.shape[2] not in (1, 3, 4))
+        ):
+            got = mask.shape if isinstance(mask, np.ndarray) else type(mask).__name__
+            raise SampleError(
+                f"Sample: mask must be an array of shape {image.shape[:2]} or "
+                f"{(*image.shape[:2], 3)} (the image's height and width), got {got}"
+            )
         if boxes is None and labels is None and not fields and shapes is None:  # an image without boxes
             self._set(image, _EMPTY_BOXES, [], {}, dict(meta) if meta else {}, None, mask)
             return
@@ -140,7 +145,16 @@ class Sample:
                 shapes = None
         self._set(image, arr, label_list, field_dict, dict(meta or {}), shapes, mask)
 
-    def _set(self, image, boxes, labels, fields, meta, shapes=None, mask=None) -> None:
+    def _set(
+        self,
+        image: np.ndarray,
+        boxes: np.ndarray,
+        labels: list,
+        fields: dict,
+        meta: dict,
+        shapes: Any = None,
+        mask: np.ndarray | None = None,
+    ) -> None:
         _setattr(self, "image", image)
         _setattr(self, "boxes", boxes)
         _setattr(self, "labels", labels)
@@ -150,7 +164,16 @@ class Sample:
         _setattr(self, "mask", mask)
 
     @classmethod
-    def _trusted(cls, image, boxes, labels, fields, meta, shapes=None, mask=None) -> Sample:
+    def _trusted(
+        cls,
+        image: np.ndarray,
+        boxes: np.ndarray,
+        labels: list,
+        fields: dict,
+        meta: dict,
+        shapes: Any = None,
+        mask: np.ndarray | None = None,
+    ) -> Sample:
         """Build without checks: for operators that already hold valid, consistent parts."""
         self = _new_object(cls)
         self._set(image, boxes, labels, fields, meta, shapes, mask)
@@ -196,8 +219,7 @@ class Sample:
     def with_image(self, image: np.ndarray) -> Sample:
         return Sample._trusted(image, self.boxes, self.labels, self.fields, self.meta, self.shapes, self.mask)
 
-    def with_boxes(self, image: np.ndarray, boxes: np.ndarray, keep: np.ndarray | None,
-                   shapes: Any = None) -> Sample:
+    def with_boxes(self, image: np.ndarray, boxes: np.ndarray, keep: np.ndarray | None, shapes: Any = None) -> Sample:
         """New image and boxes; ``keep`` (bool mask over the old boxes) filters every per-box field
         and the shapes. ``shapes``: the moved shapes (one set for the old boxes), when they moved."""
         shapes = self.shapes if shapes is None else shapes

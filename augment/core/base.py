@@ -400,8 +400,12 @@ class AffineOperator(Operator):
         shapes = shapes.for_objects(alive) if not alive.all() else shapes
         base = Sample._trusted(sample.image, sample.boxes, sample.labels, fields, meta_, None)
         out = base.with_boxes(new_image, full, None if final.all() else final, shapes=None)
-        return Outcome(Sample._trusted(out.image, out.boxes, out.labels, out.fields, out.meta,
-                                       shapes if len(shapes) else None, mask), params)
+        return Outcome(
+            Sample._trusted(
+                out.image, out.boxes, out.labels, out.fields, out.meta, shapes if len(shapes) else None, mask
+            ),
+            params,
+        )
 
 
 def warp_mask(mask: np.ndarray, matrix: np.ndarray, out_hw: tuple[int, int]) -> np.ndarray:
