@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from .kernels.points import clip_polygon, clip_polyline, ellipse_polygon, is_similarity, linear_scale, \
+from .kernels.points import clip_polygons, clip_polyline, ellipse_polygon, is_similarity, linear_scale, \
     shape_bounds, transform_points
 
 __all__ = ["Shapes", "FitReport", "move_shapes", "fit_shapes", "own_boxes", "KINDS", "OWN", "PART"]
@@ -38,6 +38,13 @@ __all__ = ["Shapes", "FitReport", "move_shapes", "fit_shapes", "own_boxes", "KIN
 POLYGON, POLYLINE, LINE, POINT, CIRCLE, BOX = range(6)
 KINDS = ("polygon", "polyline", "line", "point", "circle", "box")
 OWN, PART = 0, 1  # roles: the object's own geometry, or one of its parts
+
+
+def _objects(values: Any) -> np.ndarray:
+    out = np.empty(len(values), object)
+    for i, v in enumerate(values):
+        out[i] = v
+    return out
 
 
 @dataclass(frozen=True)
@@ -50,7 +57,8 @@ class Shapes:
     owner: np.ndarray  # (M,) intp: the object (box index) the shape belongs to
     role: np.ndarray  # (M,) uint8: OWN or PART
     radius: np.ndarray  # (M,) float32: circles' radius, 0 otherwise
-    tags: tuple = ()  # (M,) any: what the caller needs to write a shape back (VOC tag, part name)
+    tags: np.ndarray = field(default_factory=lambda: _objects([]))  # (M,) object: what the caller needs to
+    # write a shape back (its VOC tag, a part's position)
 
     def __len__(self) -> int:
         return len(self.kind)
@@ -58,7 +66,7 @@ class Shapes:
     @classmethod
     def empty(cls) -> Shapes:
         return cls(np.zeros((0, 2), np.float32), np.zeros(1, np.intp), np.zeros(0, np.uint8),
-                   np.zeros(0, np.intp), np.zeros(0, np.uint8), np.zeros(0, np.float32), ())
+                   np.zeros(0, np.intp), np.zeros(0, np.uint8), np.zeros(0, np.float32), _objects([]))
 
     @classmethod
     def from_lists(cls, shapes: list[tuple[str, Any, int, int, float, Any]]) -> Shapes:
@@ -84,7 +92,7 @@ class Shapes:
             tags.append(tag)
         return cls(np.concatenate(pts), np.asarray(offsets, np.intp), np.asarray(kinds, np.uint8),
                    np.asarray(owners, np.intp), np.asarray(roles, np.uint8), np.asarray(radii, np.float32),
-                   tuple(tags))
+                   _objects(tags))
 
     def shape(self, i: int) -> np.ndarray:
         return self.points[self.offsets[i]:self.offsets[i + 1]]
@@ -108,7 +116,19 @@ class Shapes:
         if keep_objects is not None:
             owner = (np.cumsum(keep_objects) - 1)[owner]
         return Shapes(pts, offsets, self.kind[keep_shapes], owner, self.role[keep_shapes],
-                      self.radius[keep_shapes], tuple(t for t, k in zip(self.tags, keep_shapes, strict=True) if k))
+                      self.radius[keep_shapes], self.tags[keep_shapes])
+
+    def concat(self, other: Shapes) -> Shapes:
+        """These shapes, then ``other``'s (same objects)."""
+        if not len(other):
+            return self
+        if not len(self):
+            return other
+        return Shapes(np.concatenate([self.points, other.points]),
+                      np.concatenate([self.offsets, other.offsets[1:] + self.offsets[-1]]),
+                      np.concatenate([self.kind, other.kind]), np.concatenate([self.owner, other.owner]),
+                      np.concatenate([self.role, other.role]), np.concatenate([self.radius, other.radius]),
+                      np.concatenate([self.tags, other.tags]))
 
     def for_objects(self, keep_objects: np.ndarray) -> Shapes:
         """The shapes of the kept objects (a mask over the sample's boxes), owners renumbered."""
@@ -188,7 +208,9 @@ def fit_shapes(shapes: Shapes, boxes: np.ndarray, keep: np.ndarray | None, heigh
 
     Returns the shapes of the kept objects (owners renumbered), their boxes (tightened to the clipped
     own shapes), a mask over the kept objects of those still present (an object whose own shape has
-    nothing left inside is dropped) and the :class:`FitReport`."""
+    nothing left inside is dropped) and the :class:`FitReport`. Only the shapes that cross the
+    border are rebuilt (polygons all at once, :func:`~augment.kernels.points.clip_polygons`); the
+    others keep their arrays."""
     report = FitReport()
     if keep is not None:
         orig_index = np.flatnonzero(keep)
@@ -198,50 +220,54 @@ def fit_shapes(shapes: Shapes, boxes: np.ndarray, keep: np.ndarray | None, heigh
     n = len(boxes)
     alive = np.ones(n, bool)
     clipped = np.zeros(n, bool)
+    report.clipped = clipped
     if not len(shapes):
-        report.clipped = clipped
         return shapes, boxes, alive, report
     b = shapes.bounds()
     inside = (b[:, 0] >= 0) & (b[:, 1] >= 0) & (b[:, 2] <= width) & (b[:, 3] <= height)
-    if inside.all():
-        report.clipped = clipped
+    crossing = ~inside & (shapes.kind != CIRCLE)  # a circle crossing the border is kept whole
+    if not crossing.any():
         return shapes, boxes, alive, report
-    parts: list[tuple[str, Any, int, int, float, Any]] = []
-    for i in range(len(shapes)):
-        owner, role, tag = int(shapes.owner[i]), int(shapes.role[i]), shapes.tags[i]
-        k = KINDS[shapes.kind[i]]
+    idx = np.flatnonzero(crossing)
+    kinds = shapes.kind[idx]
+    pieces: dict[int, np.ndarray | None] = {}
+    polys = idx[kinds == POLYGON]
+    if len(polys):
+        for i, q in zip(polys.tolist(), clip_polygons([shapes.shape(i) for i in polys.tolist()], width, height),
+                        strict=True):
+            pieces[i] = q if len(q) >= 3 else None
+    for i in idx[(kinds == POLYLINE) | (kinds == LINE)].tolist():
+        parts = clip_polyline(shapes.shape(i), width, height)
+        pieces[i] = max(parts, key=lambda q: float(np.hypot(*np.diff(q, axis=0).T).sum())) if parts else None
+    for i in idx[kinds == POINT].tolist():
+        pieces[i] = None  # a point's bounds are the point: crossing means outside
+    for i in idx[kinds == BOX].tolist():
         p = shapes.shape(i)
-        if inside[i] or k == "circle":
-            parts.append((k, p, owner, role, float(shapes.radius[i]), tag))
-            continue
-        if k == "polygon":
-            pieces = [clip_polygon(p, width, height)]
-            pieces = [q for q in pieces if len(q) >= 3]
-        elif k in ("polyline", "line"):
-            pieces = sorted(clip_polyline(p, width, height),
-                            key=lambda q: -float(np.hypot(*np.diff(q, axis=0).T).sum()))[:1]
-        elif k == "point":
-            pieces = [p] if (0 <= p[0, 0] <= width and 0 <= p[0, 1] <= height) else []
-        else:  # a box: clipped like one
-            x1, y1 = np.maximum(p.min(axis=0), 0)
-            x2, y2 = np.minimum(p.max(axis=0), [width, height])
-            pieces = [np.array([[x1, y1], [x2, y2]], np.float32)] if x2 > x1 and y2 > y1 else []
-        if not pieces:
+        x1, y1 = np.maximum(p.min(axis=0), 0)
+        x2, y2 = np.minimum(p.max(axis=0), [width, height])
+        pieces[i] = np.array([[x1, y1], [x2, y1], [x2, y2], [x1, y2]], np.float32) if x2 > x1 and y2 > y1 else None
+    redo = []
+    for i in idx.tolist():
+        owner, role = int(shapes.owner[i]), int(shapes.role[i])
+        q = pieces[i]
+        if q is None:
             if role == OWN:
                 alive[owner] = False
-                report.dropped.append((int(orig_index[owner]), f"its {k} left the image"))
+                report.dropped.append((int(orig_index[owner]), f"its {KINDS[shapes.kind[i]]} left the image"))
             else:
-                report.parts_dropped.append((int(orig_index[owner]), tag))
+                report.parts_dropped.append((int(orig_index[owner]), shapes.tags[i]))
             continue
         if role == OWN:
             clipped[owner] = True
-        parts.append((k, pieces[0], owner, role, float(shapes.radius[i]), tag))
-    fitted = Shapes.from_lists(parts)
+        redo.append((KINDS[shapes.kind[i]], q, owner, role, float(shapes.radius[i]), shapes.tags[i]))
+    fitted = shapes.select(~crossing).concat(Shapes.from_lists(redo))
     new_boxes = boxes.copy()
     own = fitted.role == OWN
-    if own.any():
+    changed = np.zeros(len(fitted), bool)
+    changed[len(fitted) - len(redo):] = True
+    sel = own & changed
+    if sel.any():
         fb = _footprint(fitted)
         fb = np.clip(fb, 0, np.array([width, height, width, height], np.float32))
-        new_boxes[fitted.owner[own]] = fb[own]
-    report.clipped = clipped
+        new_boxes[fitted.owner[sel]] = fb[sel]
     return fitted, new_boxes, alive, report

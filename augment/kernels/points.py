@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["transform_points", "shape_bounds", "clip_polygon", "clip_polyline", "linear_scale",
+__all__ = ["transform_points", "shape_bounds", "clip_polygon", "clip_polygons", "clip_polyline", "linear_scale",
            "is_similarity", "ellipse_polygon"]
 
 
@@ -60,8 +60,9 @@ def ellipse_polygon(centre: np.ndarray, radius: float, matrix: np.ndarray, n: in
 
 
 def _clip_edge(poly: np.ndarray, axis: int, bound: float, keep_low: bool) -> np.ndarray:
-    """One Sutherland-Hodgman step: ``poly`` clipped to ``x[axis] <= bound`` (``keep_low``) or
-    ``>= bound``."""
+    """One Sutherland-Hodgman step, vectorised: ``poly`` clipped to ``x[axis] <= bound``
+    (``keep_low``) or ``>= bound``. Vertex ``i`` contributes itself when inside, then the crossing of
+    edge ``i -> i+1`` when that edge crosses the bound."""
     if not len(poly):
         return poly
     v = poly[:, axis]
@@ -71,15 +72,55 @@ def _clip_edge(poly: np.ndarray, axis: int, bound: float, keep_low: bool) -> np.
     if not inside.any():
         return poly[:0]
     nxt = np.roll(poly, -1, axis=0)
-    nin = np.roll(inside, -1)
-    out = []
-    for p, q, pin, qin in zip(poly, nxt, inside, nin, strict=True):
-        if pin:
-            out.append(p)
-        if pin != qin:
-            t = (bound - p[axis]) / (q[axis] - p[axis])
-            out.append(p + t * (q - p))
-    return np.array(out, np.float64).reshape(-1, 2)
+    cross = inside != np.roll(inside, -1)
+    dv = nxt[:, axis] - v
+    t = np.divide(bound - v, dv, out=np.zeros_like(v), where=cross)
+    hit = poly + t[:, None] * (nxt - poly)
+    hit[:, axis] = bound  # exactly on the edge
+    both = np.stack([poly, hit], axis=1).reshape(-1, 2)
+    return both[np.stack([inside, cross], axis=1).reshape(-1)]
+
+
+def clip_polygons(polys: list[np.ndarray], width: float, height: float) -> list[np.ndarray]:
+    """:func:`clip_polygon` for many polygons at once: Sutherland-Hodgman on one padded
+    ``(C, K, 2)`` array, each of the four steps vectorised over every polygon and vertex."""
+    if len(polys) <= 1:
+        return [clip_polygon(p, width, height) for p in polys]
+    k = max(len(p) for p in polys)
+    pts = np.zeros((len(polys), k, 2), np.float64)
+    valid = np.zeros((len(polys), k), bool)
+    for i, p in enumerate(polys):
+        pts[i, :len(p)] = p
+        valid[i, :len(p)] = True
+    for axis, bound, low in ((0, 0.0, False), (0, float(width), True), (1, 0.0, False), (1, float(height), True)):
+        pts, valid = _clip_edge_batch(pts, valid, axis, bound, low)
+    return [pts[i][valid[i]].astype(np.float32) for i in range(len(polys))]
+
+
+def _clip_edge_batch(pts: np.ndarray, valid: np.ndarray, axis: int, bound: float, keep_low: bool
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """One Sutherland-Hodgman step on compacted, padded polygons (valid vertices first)."""
+    n = valid.sum(axis=1)
+    k = pts.shape[1]
+    # the next vertex of each valid vertex, cyclic within its own polygon
+    j = np.arange(k)[None, :] + 1
+    j = np.where(j >= np.maximum(n, 1)[:, None], 0, j)
+    nxt = np.take_along_axis(pts, j[:, :, None].repeat(2, axis=2), axis=1)
+    v = pts[:, :, axis]
+    inside = (v <= bound if keep_low else v >= bound) & valid
+    nin = np.take_along_axis(inside, j, axis=1)
+    cross = (inside != nin) & valid
+    dv = nxt[:, :, axis] - v
+    t = np.divide(bound - v, dv, out=np.zeros_like(v), where=cross)
+    hit = pts + t[:, :, None] * (nxt - pts)
+    hit[:, :, axis] = bound
+    both = np.stack([pts, hit], axis=2).reshape(len(pts), 2 * k, 2)
+    keep = np.stack([inside, cross], axis=2).reshape(len(pts), 2 * k)
+    order = np.argsort(~keep, axis=1, kind="stable")  # kept first, in order
+    both = np.take_along_axis(both, order[:, :, None].repeat(2, axis=2), axis=1)
+    keep = np.take_along_axis(keep, order, axis=1)
+    width = max(int(keep.sum(axis=1).max()), 1)
+    return both[:, :width], keep[:, :width]
 
 
 def clip_polygon(poly: np.ndarray, width: float, height: float) -> np.ndarray:
