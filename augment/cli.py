@@ -14,17 +14,16 @@ import dataclasses
 import json
 import logging
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
-
-import numpy as np
+from typing import Any
 
 from . import __version__
 from .core.pipeline import Pipeline
 from .core.registry import OPERATORS, load_builtins
 from .errors import AugmentError, ConfigError
 from .imageio import DEFAULT_MAX_PIXELS
-from .structures import Sample
+
 
 def _first_line(doc: str | None) -> str:
     return (doc or "").strip().split("\n\n")[0].replace("\n", " ")
@@ -186,16 +185,19 @@ def _int_in(lo: int, hi: int | None, what: str) -> Any:
             raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
         if v < lo or (hi is not None and v > hi):
             raise argparse.ArgumentTypeError(
-                f"{what} must be from {lo} to {hi} (got {v})" if hi is not None else f"{what} must be >= {lo} (got {v})")
+                f"{what} must be from {lo} to {hi} (got {v})" if hi is not None else f"{what} must be >= {lo} (got {v})"
+            )
         return v
 
     return parse
 
 
 def _pipeline_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--ops", metavar="PIPELINE.json", help="pipeline config: a list of operators or {ops, seed, box_policy}")
+    p.add_argument("--ops", metavar="PIPELINE.json",
+                   help="pipeline config: a list of operators or {ops, seed, box_policy}")
     p.add_argument("--op", action="append", metavar="'Name(k=v, ...)'", help="an operator (repeatable; after --ops)")
-    p.add_argument("--seed", type=_int_in(0, 2**63 - 1, "--seed"), help="seed (default: the config's, else drawn and recorded)")
+    p.add_argument("--seed", type=_int_in(0, 2**63 - 1, "--seed"),
+                   help="seed (default: the config's, else drawn and recorded)")
     p.add_argument("--box-policy", choices=["clip", "drop_box", "drop_image"], help="pipeline-level box policy")
 
 
@@ -210,7 +212,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="output folder (must not be inside the input)")
     _pipeline_args(p)
     p.add_argument("--layout", default="auto", choices=["auto", "classification", "detection", "manifest"])
-    p.add_argument("--copies", type=_int_in(0, 100_000, "--copies"), default=1, help="augmented copies per input (default 1)")
+    p.add_argument("--copies", type=_int_in(0, 100_000, "--copies"), default=1,
+                   help="augmented copies per input (default 1)")
     p.add_argument("--include-originals", action="store_true", help="also copy the inputs into the output")
     p.add_argument("--workers", type=_int_in(1, 1024, "--workers"), default=1,
                    help="processes (default 1); output is the same for any count")
@@ -244,7 +247,8 @@ def build_parser() -> argparse.ArgumentParser:
     _pipeline_args(p)
     p.add_argument("--layout", default="auto", choices=["auto", "classification", "detection", "manifest"])
     p.add_argument("--count", type=_int_in(1, 64, "--count"), default=4, help="inputs to show, 1-64 (default 4)")
-    p.add_argument("--copies", type=_int_in(1, 16, "--copies"), default=3, help="augmented copies per input, 1-16 (default 3)")
+    p.add_argument("--copies", type=_int_in(1, 16, "--copies"), default=3,
+                   help="augmented copies per input, 1-16 (default 3)")
     p.set_defaults(func=cmd_preview)
     p = sub.add_parser("example", help="write a small example dataset (detection and classification)")
     p.add_argument("folder")

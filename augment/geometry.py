@@ -29,8 +29,15 @@ from typing import Any
 
 import numpy as np
 
-from .kernels.points import clip_polygons, clip_polyline, ellipse_polygon, is_similarity, linear_scale, \
-    shape_bounds, transform_points
+from .kernels.points import (
+    clip_polygons,
+    clip_polyline,
+    ellipse_polygon,
+    is_similarity,
+    linear_scale,
+    shape_bounds,
+    transform_points,
+)
 
 __all__ = ["Shapes", "FitReport", "move_shapes", "fit_shapes", "own_boxes", "KINDS", "OWN", "PART"]
 
@@ -249,8 +256,8 @@ def fit_shapes(shapes: Shapes, boxes: np.ndarray, keep: np.ndarray | None, heigh
     redo = []
     for i in idx.tolist():
         owner, role = int(shapes.owner[i]), int(shapes.role[i])
-        q = pieces[i]
-        if q is None:
+        piece = pieces[i]
+        if piece is None:
             if role == OWN:
                 alive[owner] = False
                 report.dropped.append((int(orig_index[owner]), f"its {KINDS[shapes.kind[i]]} left the image"))
@@ -259,7 +266,7 @@ def fit_shapes(shapes: Shapes, boxes: np.ndarray, keep: np.ndarray | None, heigh
             continue
         if role == OWN:
             clipped[owner] = True
-        redo.append((KINDS[shapes.kind[i]], q, owner, role, float(shapes.radius[i]), shapes.tags[i]))
+        redo.append((KINDS[shapes.kind[i]], piece, owner, role, float(shapes.radius[i]), shapes.tags[i]))
     fitted = shapes.select(~crossing).concat(Shapes.from_lists(redo))
     new_boxes = boxes.copy()
     own = fitted.role == OWN

@@ -99,7 +99,7 @@ def read_objects(ann: Any, other_shapes: str = "move", where: str = "VOC") -> Vo
 
 
 def _ints(p: np.ndarray) -> list:
-    return [[int(round(float(x))), int(round(float(y)))] for x, y in p]
+    return [[round(float(x)), round(float(y))] for x, y in p]
 
 
 def write_objects(src: VocObjects, out: Any, *, filename: str, size: tuple[int, int, int]) -> Any:
@@ -124,6 +124,7 @@ def write_objects(src: VocObjects, out: Any, *, filename: str, size: tuple[int, 
                 parts.setdefault(k, {})[shapes.tags[s]] = s
     trunc = out.fields.get("truncated")
     objects = []
+    empty = Shapes.empty()
     for k, n in enumerate(numbers.tolist()):
         o = ann.objects[n]
         box = out.boxes[k]
@@ -142,16 +143,15 @@ def write_objects(src: VocObjects, out: Any, *, filename: str, size: tuple[int, 
                 vb = tuple(ob[j] if same[j] else vb[j] for j in range(4))
             new.shape = BndBox(*vb)
         else:
+            shapes = shapes if shapes is not None else empty  # k in own: there are shapes
             s = own[k]
             p = shapes.shape(s)
             tag = shapes.tags[s]
             kind = ("polygon", "polyline", "line", "point", "circle", "box")[int(shapes.kind[s])]
             if kind == "circle":
                 (cx, cy), = p.tolist()
-                new.shape = Circle(int(round(cx)), int(round(cy)), int(round(float(shapes.radius[s]))))
-            elif kind == "polygon" and tag != "polygon":  # a circle under a shear
-                new.shape = Polygon(_ints(p))
-            elif kind == "polygon":
+                new.shape = Circle(round(cx), round(cy), round(float(shapes.radius[s])))
+            elif kind == "polygon":  # a polygon, or a circle under a shear
                 new.shape = Polygon(_ints(p))
             elif kind == "polyline":
                 new.shape = Polyline(_ints(p))
@@ -163,10 +163,10 @@ def write_objects(src: VocObjects, out: Any, *, filename: str, size: tuple[int, 
                 new.shape = Point(x, y, getattr(o.shape, "tags", ("x", "y")))
         kept_parts = []
         for j, part in enumerate(o.parts):
-            s = parts.get(k, {}).get(j)
-            if s is None:
+            part_shape = parts.get(k, {}).get(j)
+            if part_shape is None or shapes is None:
                 continue  # left the image (noted by the operator)
-            q = shapes.shape(s)  # type: ignore[union-attr]
+            q = shapes.shape(part_shape)
             lo, hi = q.min(axis=0), q.max(axis=0)
             moved_part = copy.copy(part)
             moved_part.shape = BndBox(*xyxy_to_voc(float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])))
@@ -192,6 +192,8 @@ def _same_shapes(before: Shapes | None, n: int, after: Shapes, k: int) -> bool:
     b = [i for i in range(len(after)) if after.owner[i] == k]
     if len(a) != len(b):
         return False
+    if before is None:
+        return not b
     for i, j in zip(a, b, strict=True):
         if before.kind[i] != after.kind[j] or not np.array_equal(before.shape(i), after.shape(j)) or \
                 before.radius[i] != after.radius[j]:
@@ -245,7 +247,7 @@ def read_mask(path: str, max_bytes: int | None) -> tuple[np.ndarray, Any]:
 
     data = read_regular(path, max_bytes=max_bytes)
     try:
-        im = Image.open(io.BytesIO(data))
+        im: Image.Image = Image.open(io.BytesIO(data))
         im.load()
     except Exception as exc:  # noqa: BLE001 - Pillow raises many kinds for a bad file
         raise ImageReadError(f"{path}: cannot read the mask: {exc}") from None

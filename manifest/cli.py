@@ -22,10 +22,11 @@ import random
 import sys
 import unicodedata
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
-from .dataset import is_remote, label_counts, to_voc_dir, voc_paths
+from .dataset import is_remote, to_voc_dir, voc_paths
 from .errors import ManifestError
 from .jsonl import iter_manifest, read_manifest, write_manifest
 from .layouts import LAYOUTS, from_folder, to_folder
@@ -41,12 +42,12 @@ def _pad(s: str, w: int, left: bool) -> str:
     return s + fill if left else fill + s
 
 
-def _table(title: Sequence[str], rows: list[Sequence[Any]]) -> str:
+def _table(title: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     cells = [list(map(str, title))] + [[str(c) for c in r] for r in rows]
     widths = [max(_width(r[i]) for r in cells) for i in range(len(title))]
     lines = []
     for k, r in enumerate(cells):
-        lines.append("  ".join(_pad(c, w, i == 0) for i, (c, w) in enumerate(zip(r, widths))).rstrip())
+        lines.append("  ".join(_pad(c, w, i == 0) for i, (c, w) in enumerate(zip(r, widths, strict=False))).rstrip())
         if k == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)
@@ -222,8 +223,8 @@ def split_usage(samples: list, train: float, test: float, seed: int | None) -> l
         groups = strata[key]
         rng.shuffle(groups)
         n = sum(len(g) for g in groups)
-        n_train = int(round(n * train))
-        n_test = min(n - n_train, int(round(n * test)))
+        n_train = round(n * train)
+        n_test = min(n - n_train, round(n * test))
         start = 0
         for g in groups:
             mid = start + len(g) / 2  # a lone sample k: k + 0.5, the rule before groups
@@ -274,7 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("convert", help="folder layout -> manifest, or manifest -> folder layout")
     c.add_argument("src", metavar="SRC", help="a folder (to make a manifest) or a manifest (to make a folder)")
     c.add_argument("dst", metavar="DST")
-    c.add_argument("--layout", choices=LAYOUTS + ("voc",), default="auto",
+    c.add_argument("--layout", choices=(*LAYOUTS, "voc"), default="auto",
                    help="voc (manifest -> folder): Annotations/, JPEGImages/ and ImageSets/Main/<usage>.txt "
                         "as MindSpore's VOCDataset reads them, of links to the files")
     c.add_argument("--usage", help="usage to write on every sample (folder -> manifest)")

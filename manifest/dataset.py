@@ -21,8 +21,9 @@ import dataclasses
 import os
 import shutil
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any
 
 from .errors import LayoutError, ManifestError
 from .model import Annotation, Sample
@@ -90,7 +91,7 @@ class Manifest:
         return voc_paths(sample, self.path)
 
 
-def _as_set(v: Any, norm) -> set | None:
+def _as_set(v: Any, norm: Callable[[Any], Any]) -> set | None:
     if v is None:
         return None
     if isinstance(v, str):
@@ -337,7 +338,7 @@ def to_voc_dir(
         taken.add(stem)
         _place(Path(img).resolve(), out / "JPEGImages" / f"{stem}.jpg", copy)
         _place(Path(loc).resolve(), out / "Annotations" / f"{stem}.xml", copy)
-        for name in _USAGE_SETS.get((s.usage or "").upper(), ()) + ("all",):
+        for name in (*_USAGE_SETS.get((s.usage or "").upper(), ()), "all"):
             sets.setdefault(name, []).append(stem)
     for name, ids in sets.items():
         (out / "ImageSets" / "Main" / f"{name}.txt").write_text(

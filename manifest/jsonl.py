@@ -27,8 +27,9 @@ import logging
 import math
 import os
 import tempfile
+from collections.abc import Callable, Generator, Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any, Iterable, Iterator
+from typing import IO, Any, Self
 
 from .dataset import Manifest
 from .errors import ManifestError, ManifestLineError
@@ -51,7 +52,9 @@ def _refuse_constant(token: str) -> Any:
     raise _NotJson(token, f"{token} is not JSON (NaN and Infinity are not valid JSON numbers)")
 
 
-def _finite_float(text: str, _float=float, _isfinite=math.isfinite) -> float:
+def _finite_float(
+    text: str, _float: Callable[[str], float] = float, _isfinite: Callable[[float], bool] = math.isfinite
+) -> float:
     # called by the C scanner for every literal with a fraction or exponent (~0.4 us each)
     v = _float(text)
     if _isfinite(v):
@@ -62,7 +65,7 @@ def _finite_float(text: str, _float=float, _isfinite=math.isfinite) -> float:
 _DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
 _loads = _DECODER.decode
 _JSONDecodeError = json.JSONDecodeError
-_SCAN = _DECODER.scan_once
+_SCAN = _DECODER.scan_once  # type: ignore[attr-defined]  # set by JSONDecoder.__init__; typeshed omits it
 _ENCODE = json.JSONEncoder(
     ensure_ascii=False, separators=(",", ":"), check_circular=False, allow_nan=False
 ).encode
@@ -120,11 +123,11 @@ class ManifestReader:
         self._source = source
         self._file: Any = None
         self._own = False
-        self._it: Iterator[Sample] | None = None
+        self._it: Generator[Sample, None, None] | None = None
         self._pending: Any = None
 
     # iteration ------------------------------------------------------------------
-    def __iter__(self) -> "ManifestReader":
+    def __iter__(self) -> Self:
         return self
 
     def __next__(self) -> Sample:
@@ -132,10 +135,10 @@ class ManifestReader:
             self._it = self._run()
         return next(self._it)
 
-    def __enter__(self) -> "ManifestReader":
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def close(self) -> None:
@@ -150,7 +153,7 @@ class ManifestReader:
         src = self._source
         if isinstance(src, (str, os.PathLike)):
             try:
-                f = open(src, "rb", buffering=1 << 20)
+                f = open(src, "rb", buffering=1 << 20)  # noqa: SIM115 -- the reader owns it until close()
             except OSError as exc:
                 raise ManifestLineError(f"cannot open: {exc.strerror or exc}", self.path) from None
             self._own = True
@@ -188,7 +191,7 @@ class ManifestReader:
         self._pending = obj
         return False
 
-    def _run(self) -> Iterator[Sample]:
+    def _run(self) -> Generator[Sample, None, None]:
         f = self._file = self._open()
         scan = _SCAN
         parse = sample_from_dict
@@ -307,9 +310,7 @@ def _refuse_nonfinite(obj: dict, n: int, path: str | None) -> ManifestError:
 
 def _lines(samples: Iterable[Any], path: str | None = None) -> Iterator[str]:
     enc = _ENCODE
-    n = 0
-    for s in samples:
-        n += 1
+    for n, s in enumerate(samples, 1):
         if isinstance(s, Sample):
             obj = s.to_dict()
         elif isinstance(s, dict):

@@ -32,8 +32,9 @@ import logging
 import os
 import shutil
 import stat
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from .dataset import Manifest, is_remote, resolve_loc
 from .errors import LayoutError, ManifestError
@@ -116,7 +117,7 @@ def _walk(root: Path, problems: _Collector) -> list[Path]:
     ``.``), FIFOs, sockets and devices (never opened: reading one can hang or never end), links
     whose target is missing, and links back into a folder being walked (a cycle)."""
     out: list[Path] = []
-    stack = [(root, (os.path.realpath(root),))]
+    stack: list[tuple[Path, tuple[str, ...]]] = [(root, (os.path.realpath(root),))]
     while stack:
         folder, ancestors = stack.pop()
         try:
@@ -124,7 +125,7 @@ def _walk(root: Path, problems: _Collector) -> list[Path]:
         except OSError as exc:
             problems.add(f"unreadable folder: {exc.strerror or exc}", folder)
             continue
-        subdirs = []
+        subdirs: list[tuple[Path, tuple[str, ...]]] = []
         for e in entries:
             p = Path(e.path)
             try:
@@ -143,7 +144,7 @@ def _walk(root: Path, problems: _Collector) -> list[Path]:
                 elif real in ancestors:
                     problems.unused(f"a link back to {real}, a folder above it (a cycle): not followed", p)
                 else:
-                    subdirs.append((p, ancestors + (real,)))
+                    subdirs.append((p, (*ancestors, real)))
                 continue
             kind = not_regular(st.st_mode)
             if kind is not None:

@@ -40,8 +40,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from ..annotations import BOX_SLACK
 from ..core.pipeline import Pipeline

@@ -10,9 +10,9 @@ from __future__ import annotations
 import multiprocessing as mp
 import sys
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from typing import Callable
 
 from ..core.pipeline import Pipeline
 from . import work
@@ -83,7 +83,7 @@ def preload_modules(spec: RunSpec) -> list[str]:
     """What the fork server imports once for all its workers: the job, and the operator modules
     of the pipeline (they load lazily; not preloaded, every worker would import them)."""
     ops = Pipeline.from_config(spec.pipeline).ops
-    return ["augment.batch"] + sorted({type(op).__module__ for op in ops if type(op).__module__.startswith("augment.")})
+    return ["augment.batch", *sorted({type(op).__module__ for op in ops if type(op).__module__.startswith("augment.")})]
 
 
 class _Stop(Exception):
@@ -134,6 +134,7 @@ def run_local(todo: list[Unit], spec: RunSpec, workers: int, sink: Callable[[dic
         finally:
             cv2.setNumThreads(threads)
         return
+    ctx: mp.context.BaseContext
     if owns_process and "fork" in mp.get_all_start_methods():
         # a process made for this run (the CLI) that has not run any OpenCV work: with OpenCV's
         # pool set to one thread before any parallel call there are no pool threads to inherit,
@@ -151,14 +152,14 @@ def run_local(todo: list[Unit], spec: RunSpec, workers: int, sink: Callable[[dic
         while pending:
             lost = _run_pool(pending, ctx, spec, workers, sink)
             for unit in (u for g in lost for u in g):  # alone, one pool each
-                if _run_pool(deque([[unit]]), ctx, spec, 1, sink):
-                    if not sink(_died(unit)):
-                        raise _Stop
+                if _run_pool(deque([[unit]]), ctx, spec, 1, sink) and not sink(_died(unit)):
+                    raise _Stop
     except _Stop:
         return
 
 
-def _run_pool(pending: deque, ctx, spec: RunSpec, workers: int, sink: Callable[[dict], bool]) -> list[list[Unit]]:
+def _run_pool(pending: deque, ctx: mp.context.BaseContext, spec: RunSpec, workers: int,
+              sink: Callable[[dict], bool]) -> list[list[Unit]]:
     """Run groups from ``pending`` (consumed) until it is empty or a worker dies; returns the groups
     that were in flight when one died (their records are unknown), ``[]`` otherwise."""
     ex = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_pool_worker, initargs=(spec,))

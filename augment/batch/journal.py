@@ -69,7 +69,7 @@ def resume(spec: RunSpec) -> dict[str, dict]:
     damaged = 0
     if journal.exists():
         with open(journal, "rb") as f:
-            for n, raw in enumerate(f, 1):
+            for raw in f:
                 try:
                     rec = json.loads(raw)
                 except ValueError:
@@ -97,7 +97,7 @@ class Journal:
 
     def __init__(self, output: str | Path) -> None:
         self.path = state_paths(output)[1]
-        self.file: TextIO = open(self.path, "a", encoding="utf-8")
+        self.file: TextIO = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 -- open until close()
 
     def add(self, rec: dict) -> None:
         self.file.write(json.dumps(rec, ensure_ascii=False) + "\n")

@@ -17,9 +17,10 @@ from __future__ import annotations
 import os
 import re
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from .spec import LAYOUTS, RunError, RunSpec
 
@@ -130,7 +131,7 @@ def discover(input_path: str | os.PathLike, layout: str = "auto", *, base: str |
                     s.usage, sample=s if kind == "manifest" else None)
         if is_remote(local):
             item.problem = f"source {src!r} is not a local file (download it first)"
-        elif item.kind == "detection" and is_remote(item.voc):
+        elif vocs and is_remote(vocs[0]):  # a detection item: its voc is vocs[0]
             item.problem = f"annotation {item.voc!r} is not a local file"
         elif not vocs and not item.labels:
             item.problem = "image without annotation"
@@ -209,7 +210,8 @@ def _without_masks(items: list[Item], problems: list[dict]) -> list[Item]:
         except OSError:
             continue
         for m in _MASK_SOURCE.finditer(head):
-            used[os.path.normcase(os.path.abspath(mask_path(m.group(1).decode("utf-8", "replace"), it.voc)))] = it.source
+            found = mask_path(m.group(1).decode("utf-8", "replace"), it.voc)
+            used[os.path.normcase(os.path.abspath(found))] = it.source
     masks = {key for key in orphans if key in used}
     if not masks:
         return items

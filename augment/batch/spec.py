@@ -101,9 +101,11 @@ def check_spec(spec: RunSpec) -> None:
     if spec.max_pixels is not None and (not _is_int(spec.max_pixels) or spec.max_pixels < 1):
         raise RunError(f"max_pixels must be a positive whole number, or None for no limit (got {spec.max_pixels!r})")
     if spec.other_shapes in ("drop", "keep"):
-        raise RunError(f"other_shapes {spec.other_shapes!r} is gone: it lost objects ('drop') or wrote them "
-                       "unmoved on a moved image ('keep'); shapes now move with the image ('move', the default), "
-                       "or give 'bbox' (their bounding box) or 'error' (refuse the file)")
+        raise RunError(
+            f"other_shapes {spec.other_shapes!r} is gone: it lost objects ('drop') or wrote them "
+            "unmoved on a moved image ('keep'); shapes now move with the image ('move', the default), "
+            "or give 'bbox' (their bounding box) or 'error' (refuse the file)"
+        )
     if spec.other_shapes not in ("move", "bbox", "error"):
         raise RunError(f"other_shapes must be move, bbox or error (got {spec.other_shapes!r})")
     if spec.empty not in ("drop", "keep"):
@@ -124,17 +126,17 @@ def parse_split(value: str | tuple | list) -> tuple[tuple[str, float], ...]:
     if isinstance(value, str):
         pairs: list = []
         for part in value.split(","):
-            name, eq, share = part.partition("=")
+            name, eq, text = part.partition("=")
             if not eq:
                 raise RunError(f"split {value!r}: expected usage=share pairs such as train=0.8,eval=0.2")
-            pairs.append((name, share))
+            pairs.append((name, text))
     else:
         pairs = list(value)
-    out = []
+    out: list[tuple[str, float]] = []
     for pair in pairs:
         try:
-            name, share = pair
-            share = float(share)
+            name, given = pair
+            share = float(given)
         except (TypeError, ValueError):
             raise RunError(f"split {value!r}: {pair!r} is not usage=share") from None
         name = str(name).strip().upper()

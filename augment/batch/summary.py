@@ -76,7 +76,7 @@ def _line(u: Unit, rec: dict, spec: RunSpec, prefix: str, usage: str | None, geo
     provenance = {ORIGINAL_KEY: it.source, COPY_KEY: copy}
     base = it.sample
     if base is None:  # a folder input
-        if it.kind == "detection" and len(rec["files"]) > 2:  # with a mask: a segmentation sample
+        if xml is not None and len(rec["files"]) > 2:  # detection with a mask: a segmentation sample
             from manifest import Annotation
             from manifest.model import IMAGE_SEGMENTATION
 
@@ -160,7 +160,7 @@ def finish(spec: RunSpec, layout: str, why: str, items: list[Item], units: list[
         "exit_code": 0,
         "inputs": [
             {"source": it.source, **({"notes": it.notes} if it.notes else {}),
-             "results": sorted(per_input.get(it.index, []), key=lambda r: r.get("copy", 0))}
+             "results": _results_of(per_input, it.index)}
             for it in items
         ],
         "other_files": problems,
@@ -182,6 +182,11 @@ def exit_code(summary: dict) -> int:
     return 0
 
 
+def _results_of(per_input: dict[int, list[dict]], index: int) -> list[dict]:
+    """The records of input ``index``, copy by copy."""
+    return sorted(per_input.get(index, []), key=lambda r: r.get("copy", 0))
+
+
 def _warnings(spec: RunSpec, counts: Counter, per_input: dict[int, list[dict]]) -> list[str]:
     """A warning when a box policy dropped more than half of the images, naming the operator, its
     policy and the option that keeps them."""
@@ -198,8 +203,9 @@ def _warnings(spec: RunSpec, counts: Counter, per_input: dict[int, list[dict]]) 
     for name, n in by_op.most_common():
         policy = next((op.box_policy for op in p.ops if type(op).__name__ == name and op.box_policy), None)
         policy = policy or p.box_policy or ("drop_image" if name == "Rotate" else "clip")
-        out.append(f"{name} dropped {n} of {total} augmented images (box_policy {policy!r}: "
-                   f"{'an image is left out when a box leaves it, ModelArts rule' if policy == 'drop_image' else 'boxes left the image'}); "
+        why = ("an image is left out when a box leaves it, ModelArts rule" if policy == "drop_image"
+               else "boxes left the image")
+        out.append(f"{name} dropped {n} of {total} augmented images (box_policy {policy!r}: {why}); "
                    f"to keep them, give {name} box_policy=\"clip\" (--op '{name}(..., box_policy=\"clip\")') "
                    "or the run --box-policy clip")
     return out
@@ -231,8 +237,10 @@ def format_summary(summary: dict) -> str:
     """The short table printed on stderr at the end of a run."""
     c = summary["counts"]
     rows = [
-        f"augment run: {c['inputs']} inputs -> {c['images']} images: "
-        f"{c['written']} written, {c['dropped']} dropped, {c['failed']} failed",
+        (
+            f"augment run: {c['inputs']} inputs -> {c['images']} images: "
+            f"{c['written']} written, {c['dropped']} dropped, {c['failed']} failed"
+        ),
         f"  layout {summary.get('layout_reason') or summary['layout']}",
     ]
     for reason, n in list(summary["reasons"].items())[:8]:

@@ -15,8 +15,9 @@ import dataclasses
 import errno
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,7 +25,13 @@ from ..annotations import AnnotationError, fit_voc_boxes
 from ..core.pipeline import Pipeline
 from ..imageio import ImageReadError, ImageWriteError, atomic_write_bytes, encode_image, read_image, read_regular
 from ..structures import Sample
-from ..vocshapes import encode_mask, mask_path, read_mask, read_objects, turn_shapes, write_objects
+from ..vocshapes import VocObjects, encode_mask, mask_path, read_mask, read_objects, turn_shapes, write_objects
+
+if TYPE_CHECKING:
+    from manifest.voc import VocAnnotation
+
+    from ..geometry import Shapes
+    from ..imageio import ImageInfo
 from .plan import FORMATS, Unit
 from .spec import RunSpec
 
@@ -60,13 +67,30 @@ def fatal_reason(exc: OSError, out_dir: Path) -> str | None:
         return None
     if exc.errno in (errno.ENOENT, errno.ENOTDIR) and out_dir.is_dir():
         return None  # the folder is there: this unit's own problem
-    what = {errno.ENOSPC: "no space left on the output device", errno.EDQUOT: "disk quota exceeded",
-            errno.EROFS: "the output is on a read-only file system"}.get(exc.errno, f"the output folder {out_dir} is gone")
+    known = {errno.ENOSPC: "no space left on the output device", errno.EDQUOT: "disk quota exceeded",
+             errno.EROFS: "the output is on a read-only file system"}
+    what = known.get(exc.errno, f"the output folder {out_dir} is gone")
     return f"cannot write to {out_dir}: {what}"
 
 
 class _Job:
-    """One unit on its way through :func:`process_group`; ``rec`` is set once it is finished."""
+    """One unit on its way through :func:`process_group`; ``rec`` is set once it is finished.
+    Each stage sets what the next ones read (the annotations on ``vb``/``ann``, the decoded
+    ``image`` and ``info``, the augmented ``out``, the encoded ``data`` and ``xml``)."""
+
+    vb: VocObjects
+    ann: VocAnnotation | None
+    boxes: np.ndarray
+    shapes: Shapes | None
+    image: np.ndarray | None
+    info: ImageInfo
+    out: Sample
+    data: bytes
+    xml: bytes | None
+    files: list[str]
+    mask: np.ndarray | None
+    mask_how: Any
+    mask_png: bytes | None
 
     __slots__ = ("unit", "rec", "vb", "ann", "boxes", "shapes", "image", "info", "out", "data", "xml", "files",
                  "notes", "left_out", "mask", "mask_how", "mask_png")
@@ -101,6 +125,7 @@ def _sample_of(job: _Job) -> Sample:
     """The Sample to augment: the image, and for detection its boxes, labels, shapes, object
     numbers and VOC ``truncated`` flags (the operators set them when they cut an object)."""
     it, image = job.unit.item, job.image
+    assert image is not None, "decoded by _stage_image"
     if job.ann is None:
         return Sample(image, meta={"source": it.source, "labels": it.labels, "info": job.info})
     boxes = job.boxes
@@ -116,9 +141,11 @@ def _read_mask(job: _Job, spec: RunSpec, h: int, w: int) -> tuple[np.ndarray, An
 
     from ..imageio import _orient, max_file_bytes
 
-    path = mask_path(job.ann.mask_source, job.unit.item.voc or "")
+    assert job.ann is not None and job.ann.mask_source, "called for a VOC file with a mask"
+    source = str(job.ann.mask_source)
+    path = mask_path(source, job.unit.item.voc or "")
     if is_remote(path):
-        raise Skip(f"mask_source {job.ann.mask_source!r} is not a local file (download it first)")
+        raise Skip(f"mask_source {source!r} is not a local file (download it first)")
     try:
         mask, how = read_mask(path, max_file_bytes(spec.max_pixels))
     except ImageReadError as exc:
@@ -158,6 +185,7 @@ def _stage_annotation(job: _Job, spec: RunSpec, pipeline: Pipeline) -> None:
 
 
 def _stage_image(job: _Job, spec: RunSpec, pipeline: Pipeline | None) -> None:
+    assert job.unit.item.image is not None, "items without a local image have a problem and never get here"
     image, job.info = read_image(job.unit.item.image, max_pixels=spec.max_pixels)
     job.image = image
     if job.ann is not None:
@@ -297,21 +325,23 @@ def process_group(units: Sequence[Unit]) -> list[dict]:
                 stage(job, spec, pipeline)
             except _Fatal as exc:
                 done = [j.rec for j in jobs if j.rec is not None and j.rec["status"] != FATAL]
-                return done + [{"unit": job.unit.key, "status": FATAL, "reason": str(exc)}]
+                return [*done, {"unit": job.unit.key, "status": FATAL, "reason": str(exc)}]
             except (KeyboardInterrupt, SystemExit):
                 raise
             except Exception as exc:  # noqa: BLE001 - one unit's failure is that unit's failure
                 job.end("failed", reason=_reason(exc))
         live = [job for job in live if job.rec is None]
-    return [job.rec for job in jobs]
+    return [job.rec for job in jobs if job.rec is not None]  # every job ends with a record
 
 
 def _copy_original(unit: Unit, spec: RunSpec) -> dict:
     it = unit.item
     out_dir = Path(spec.output) / "Data"
     files = [unit.name]
+    assert it.image is not None, "items without a local image have a problem and never get here"
     data = read_regular(it.image, max_bytes=None)
     xml = None
+    mask_data: bytes | None = None
     if it.kind == "detection":
         from manifest import ManifestError, read_voc
 
@@ -319,7 +349,7 @@ def _copy_original(unit: Unit, spec: RunSpec) -> dict:
             ann = read_voc(it.voc)
         except (ManifestError, OSError) as exc:
             raise Skip(f"bad annotation: {exc}") from None
-        mask_data = None
+        mask_name = ""
         if ann.mask_source:
             from manifest.dataset import is_remote
 
@@ -338,8 +368,8 @@ def _copy_original(unit: Unit, spec: RunSpec) -> dict:
     _write(out_dir, files[0], data)
     if xml is not None:
         _write(out_dir, files[1], xml)
-    if len(files) > 2:
-        _write(out_dir, files[2], mask_data)  # type: ignore[arg-type]
+    if mask_data is not None:
+        _write(out_dir, files[2], mask_data)
     return {"status": "written", "files": files}
 
 

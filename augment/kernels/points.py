@@ -9,6 +9,8 @@ shape by shape, but only for the shapes that cross the border (found vectorised 
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 __all__ = ["transform_points", "shape_bounds", "clip_polygon", "clip_polygons", "clip_polyline", "linear_scale",
@@ -159,7 +161,7 @@ def clip_polyline(line: np.ndarray, width: float, height: float) -> list[np.ndar
     pts = line.astype(np.float64)
     pieces: list[list[np.ndarray]] = []
     current: list[np.ndarray] = []
-    for p, q in zip(pts[:-1], pts[1:], strict=True):
+    for p, q in itertools.pairwise(pts):
         r = _clip_segment(p, q, width, height)
         if r is None:
             if len(current) >= 2:
