@@ -151,7 +151,8 @@ def peer_calls(env, expr, img, boxes, polys, mask, slope):
             if m is None:
                 return c_shapes(image=img, bboxes=bx, labels=labels, keypoints=pts)
             return c_shapes(image=img, bboxes=bx, labels=labels, keypoints=pts, mask=m)
-        desc = f"Compose([{expr.split('  #')[0]}], bbox_params, keypoint_params(xy, remove_invisible=False))"
+        desc = f"Compose([{expr.split('  #')[0]}], bbox_params"
+        desc_shapes = desc + ", keypoint_params(xy, remove_invisible=False))(..., keypoints=100 points"
     else:
         import imgaug.augmenters as iaa
         from imgaug.augmentables.bbs import BoundingBoxesOnImage
@@ -167,14 +168,16 @@ def peer_calls(env, expr, img, boxes, polys, mask, slope):
             if m is not None:
                 kw["segmentation_maps"] = SegmentationMapsOnImage(m, shape=img.shape)
             return aug(image=img, **kw)
-        desc = f"{expr.split('  #')[0]}(image=, bounding_boxes=BBOI, polygons=PolygonsOnImage, segmentation_maps=)"
+        desc = f"{expr.split('  #')[0]}(image=img, bounding_boxes=BoundingBoxesOnImage"
+        desc_shapes = desc + ", polygons=PolygonsOnImage([Polygon(p), ...])"
     if not slope:
         return {
-            "peer_boxes": (desc + "  # boxes only", lambda: run(boxes, None, shapes=False)),
-            "peer_shapes": (desc + "  # boxes + 5 polygons", lambda: run(boxes, polys)),
-            "peer_mask": (desc + "  # + mask", lambda: run(boxes, polys, mask)),
+            "peer_boxes": (desc + ")", lambda: run(boxes, None, shapes=False)),
+            "peer_shapes": (desc_shapes + ")", lambda: run(boxes, polys)),
+            "peer_mask": (desc_shapes + (", mask=mask)" if env == "albu" else ", segmentation_maps=...)"),
+                          lambda: run(boxes, polys, mask)),
         }
-    return {f"peer_n{n}": (desc + f"  # {n} boxes + {n} polygons", (lambda n=n: run(boxes[:n], polys[:n])))
+    return {f"peer_n{n}": (desc_shapes + f")  # {n} boxes + {n} polygons", (lambda n=n: run(boxes[:n], polys[:n])))
             for n in COUNTS}
 
 
@@ -311,13 +314,18 @@ def _ratios(rec, peer, ours):
 
 
 def _verdict(medians):
-    """Over runs: 'faster' / 'slower' only when every run's median ratio is past 1.5x the same way."""
+    """Over runs: past 1.5x the same way in every run is a win; under 1.5x it is a tie, unless every
+    run is past 1.1x the same way (then it repeats: said so, with "< 1.5x")."""
     if not medians:
         return ""
     if all(m >= 1.5 for m in medians):
         return "ours faster"
     if all(m <= 1 / 1.5 for m in medians):
         return "peer faster"
+    if len(medians) > 1 and all(m >= 1.1 for m in medians):
+        return "tie (ours < 1.5x faster, repeats)"
+    if len(medians) > 1 and all(m <= 1 / 1.1 for m in medians):
+        return "tie (peer < 1.5x faster, repeats)"
     return "tie"
 
 
