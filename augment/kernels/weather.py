@@ -122,6 +122,12 @@ def _quarter(h: int, w: int) -> tuple[int, int]:
     return max(2, (h + 3) // 4), max(2, (w + 3) // 4)
 
 
+def _fit(h: int, w: int, long_side: int) -> tuple[int, int]:
+    """(h, w) scaled to ``long_side`` on the long side (at most the image itself, at least 2)."""
+    f = min(1.0, long_side / max(h, w, 1))
+    return max(2, min(h, round(h * f))), max(2, min(w, round(w * f)))
+
+
 def _random_bytes(gen: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     """Uniform random uint8 of ``shape``, straight from the bit generator (a contiguous view of
     a fresh array: writable, owned by the caller)."""
@@ -131,9 +137,11 @@ def _random_bytes(gen: np.random.Generator, shape: tuple[int, ...]) -> np.ndarra
 
 def _lut_inplace(a: np.ndarray, table: np.ndarray) -> np.ndarray:
     """``table[a]`` for a contiguous uint8 array that the caller owns (overwritten when possible)."""
-    if _translate is not None and a.flags.c_contiguous and a.flags.writeable:
-        _translate(memoryview(a.reshape(-1)), memoryview(table), inplace=True)
-        return a
+    if a.flags.c_contiguous and a.flags.writeable:
+        if _translate is not None:
+            _translate(memoryview(a.reshape(-1)), memoryview(table), inplace=True)
+            return a
+        return cv2.LUT(a, table, dst=a)  # in place: no fresh full-size array (page faults)
     return cv2.LUT(a, table)
 
 
@@ -396,7 +404,8 @@ _RAIN_Q = 2000  # drop probabilities are rounded to 1/2000 for the tables (so th
 @lru_cache(maxsize=4096)
 def _rain_table(p_q: int, s: int) -> np.ndarray:
     """256-entry table: a uniform byte -> the mean drop value of ``s`` pixels, each a drop with
-    probability ``p_q / _RAIN_Q`` (a salt value times :func:`_enlarge_gain`), times
+    probability ``p_q / _RAIN_Q`` (a salt value times the square root of :func:`_enlarge_gain`:
+    the vertical half of the enlargement's gain; the horizontal half is a sideways spread), times
     :func:`_rain_scale` (``s`` <= 2: a drop with its gain can exceed 255): the exact
     distribution's quantiles, each entry the mean of its 1/256 slice (so the table has the
     distribution's mean)."""
@@ -406,7 +415,7 @@ def _rain_table(p_q: int, s: int) -> np.ndarray:
     total = binom @ _salt_sums(s)
     cdf = np.concatenate([[0.0], np.cumsum(total)])
     cdf /= cdf[-1]
-    vals = np.arange(len(total)) * (_enlarge_gain(p) * _rain_scale(s) / s)
+    vals = np.arange(len(total)) * (math.sqrt(_enlarge_gain(p)) * _rain_scale(s) / s)  # half the gain: vertical
     cum_vp = np.concatenate([[0.0], np.cumsum(total * vals)])  # sum of value x probability below a cdf level
     q = np.arange(257) / 256.0
     j = np.clip(np.searchsorted(cdf, q, side="right") - 1, 0, len(total) - 1)
@@ -426,13 +435,17 @@ def _rain_keep(gen: np.random.Generator, h: int, w: int, hs: int, s: int, layer:
     l1 = max(1, int(round((length + 1) / 2)))
     l2 = max(1, int(round(length + 1 - l1)))
     gain = 1.3 / (l1 * l2 * _rain_scale(s))  # alpha = clip(1.3 n / 255), n the streaks' mean drop value
-    if l1 > 1 or l2 > 1:  # a triangle = two box sums (saturating 16-bit sums: < 255 * l1 * l2)
+    if l1 > 1 or l2 > 1:  # a triangle = two box sums (saturating 16-bit sums: < 255 * l1 * l2 * 1.1)
         sums = cv2.boxFilter(u, cv2.CV_16U, (1, l1), normalize=False, borderType=cv2.BORDER_REFLECT_101)
         if l2 > 1:
             sums = cv2.boxFilter(sums, -1, (1, l2), normalize=False, borderType=cv2.BORDER_REFLECT_101)
         a8 = cv2.convertScaleAbs(sums, alpha=gain)
     else:
         a8 = cv2.convertScaleAbs(u, alpha=gain)
+    # the other half of the enlargement's lobe gain (see _rain_table): spread sideways, as the
+    # clipped bicubic lobes are (concentrated on the drop, it would make the streaks too peaky)
+    e = (math.sqrt(_enlarge_gain(p)) - 1.0) / 2.0
+    a8 = cv2.filter2D(a8, -1, np.float32([[e, 1.0, e]]), borderType=cv2.BORDER_REFLECT_101)
     # tilt to the angle (row y shifted by -tan(angle) * s * (y - hs / 2)) and stretch by the drop
     # grid; the columns are i.i.d., so the field wraps: padded by wrapping, then warped with a
     # constant border (OpenCV's wrapping border is ~2x slower)
@@ -510,14 +523,17 @@ def spectral_noise(gen: np.random.Generator, h: int, w: int, exponent: float) ->
     U(0, 1), angle a U(0, 2 pi); real part ``r cos a``, imaginary part ``r cos a sin a``: not a
     Hermitian spectrum, hence "the real part"), min-max normalised."""
     cos_t, cs_t = _phase_tables()
-    b = _random_bytes(gen, (2, h, w))
+    # on the next FFT-friendly size (2^a 3^b 5^c: sizes with large prime factors are several
+    # times slower), cropped: a piece of a slightly larger field of the same spectrum
+    fh, fw = cv2.getOptimalDFTSize(h), cv2.getOptimalDFTSize(w)
+    b = _random_bytes(gen, (2, fh, fw))
     r = b[0].astype(np.float32)
-    r *= np.exp(_log_freq(h, w) * np.float32(exponent))  # the byte scale (1/256) cancels in the normalisation
+    r *= np.exp(_log_freq(fh, fw) * np.float32(exponent))  # the byte scale (1/256) cancels in the normalisation
     r[0, 0] = 0.0
-    spec = np.empty((h, w, 2), np.float32)
+    spec = np.empty((fh, fw, 2), np.float32)
     np.multiply(r, cos_t[b[1]], out=spec[..., 0])
     np.multiply(r, cs_t[b[1]], out=spec[..., 1])
-    noise = cv2.idft(spec)[..., 0]  # unscaled: the normalisation takes care of it
+    noise = cv2.idft(spec)[:h, :w, 0]  # unscaled: the normalisation takes care of it
     lo, hi = float(noise.min()), float(noise.max())
     return (noise - np.float32(lo)) * np.float32(1.0 / max(hi - lo, 1e-30))
 
@@ -556,10 +572,13 @@ def _cloud_maps(gen: np.random.Generator, h: int, w: int, hq: int, wq: int, laye
 def clouds(image: np.ndarray, gen: np.random.Generator, layers: Sequence[CloudLayer]) -> np.ndarray:
     """Fog or clouds: each ``CloudLayer`` blends ``(1 - alpha) x + alpha intensity``; the layers
     compose on quarter-size maps (``a = 1 - (1 - a1)(1 - a2)``, ``top = top1 (1 - a2) + top2``),
-    which are resized once each and blended once. The maps are a quarter of the image size, or
-    finer when a layer's alpha grid is (Clouds' detailed layer: 64-128 cells)."""
+    which are resized once each and blended once. The maps are a quarter of the image size (at
+    least 128 px on the long side, at most the image), or finer when a layer's alpha grid is
+    (Clouds' detailed layer: 64-128 cells)."""
     h, w = image.shape[:2]
     hq, wq = _quarter(h, w)
+    if max(hq, wq) < 128:  # small images: maps of at least 128 px (the fine detail of the intensity)
+        hq, wq = _fit(h, w, 128)
     for layer in layers:  # the maps resolve the finest alpha grid (Clouds: 64-128 cells)
         ah, aw = _alpha_grid(h, w, layer.alpha_size_px_max)
         hq, wq = max(hq, min(ah, h)), max(wq, min(aw, w))
