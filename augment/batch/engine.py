@@ -168,7 +168,12 @@ def _run_pool(pending: deque, ctx: mp.context.BaseContext, spec: RunSpec, worker
         while pending or inflight:
             while pending and len(inflight) < 2 * workers:
                 group = pending.popleft()
-                inflight[ex.submit(_run_group, group)] = group
+                try:
+                    inflight[ex.submit(_run_group, group)] = group
+                except BrokenProcessPool:  # a worker died since the last wait
+                    lost = [*inflight.values(), group]
+                    _kill(ex)
+                    return lost
             finished, _ = wait(inflight, return_when=FIRST_COMPLETED)
             for fut in finished:
                 try:
