@@ -23,9 +23,11 @@ copied; outputs are alike in distribution, not pixel-equal:
   long and thin, so the field is made with one row per ``s`` image rows (``s`` up to 6): each
   cell holds the mean of ``s`` pixels' drops (a 256-entry quantile table of that exact
   distribution, fed by random bytes), the line kernel is a triangle (two box sums: the same mean
-  and spread as imgaug's ramp, cost independent of the length), a linear shear tilts it to the
-  angle (wrapping: the columns are i.i.d.) and the drop grid's scale. Layers share the colour,
-  so they compose exactly into one alpha at the reduced size: one resize, one blend.
+  and spread as imgaug's ramp, cost independent of the length), a shear tilts it to the angle
+  (wrapping: the columns are i.i.d.); what imgaug's bicubic enlargement of the 0.98-0.99 drop
+  grid does (+20-28 % mass in clipped lobes, a sideways spread) is folded into the drop values
+  and a 5-tap sideways kernel. Layers share the colour, so they compose exactly into one alpha
+  at a reduced height: one resize, one blend.
 * **Fog / Clouds** (``CloudLayer``): alpha ``clip((alpha_min + alpha_multiplier * A) **
   sparsity * density_multiplier)`` from power-law noise ``A`` on a grid of 4..128 cells;
   intensity ``mean + coarse (8 x 8, N(0, coarse_scale)) + mean (2 D - 1) / 5`` with power-law
@@ -59,7 +61,7 @@ class RainLayer(NamedTuple):
 
     density: float  # probability of a drop per cell of the drop grid
     density_uniformity: float  # the gate is Beta(1, 1 - density_uniformity): 1 = no gate
-    drop_size: float  # the drop grid is (1 - drop_size) x the image
+    drop_size: float  # imgaug: the drop grid is (1 - drop_size) x the image; 0.01-0.02 acts only through the lobes
     angle: float  # degrees from vertical
     speed: float  # streak length = speed * long side
 
@@ -251,11 +253,19 @@ def _gate_map(grid: np.ndarray, h: int, w: int) -> np.ndarray:
     return (_cubic_matrix(8, h) @ grid) @ _cubic_matrix(8, w).T
 
 
+@lru_cache(maxsize=256)
+def _index_map(n: int, m: int) -> np.ndarray:
+    """For each of ``n`` cells, the one of ``m`` coarser cells it falls in."""
+    out = np.arange(n) * m // n
+    out.setflags(write=False)
+    return out
+
+
 def _dots(gen: np.random.Generator, h: int, w: int, p: float, gate: np.ndarray | None) -> np.ndarray:
     """uint8 (h, w): each cell is a salt value with probability ``p`` (independently), else 0;
     values times the gate, truncated. Drawn as a Poisson number of uniform positions with
     repeats allowed (``-n ln(1 - p)`` of them: each cell is then hit with probability ``p``);
-    rows and columns are 32-bit draws modulo the grid's sides (bias < 2**-20)."""
+    rows and columns are 32-bit draws scaled to the grid's sides (multiply and shift)."""
     n = h * w
     p = min(max(float(p), 0.0), 1.0)
     field = np.zeros(n, np.uint8)
@@ -265,14 +275,14 @@ def _dots(gen: np.random.Generator, h: int, w: int, p: float, gate: np.ndarray |
     if k == 0:
         return field.reshape(h, w)
     raw = gen.bit_generator.random_raw(k)
-    rows = ((raw >> np.uint64(32)) % np.uint64(h)).astype(np.intp)
-    cols = ((raw & np.uint64(0xFFFFFFFF)) % np.uint64(w)).astype(np.intp)
+    rows = (((raw >> np.uint64(32)) * np.uint64(h)) >> np.uint64(32)).astype(np.intp)  # floor(u32 h / 2^32)
+    cols = (((raw & np.uint64(0xFFFFFFFF)) * np.uint64(w)) >> np.uint64(32)).astype(np.intp)
     vals = _salt_table()[_random_bytes(gen, (k,))]
     if gate is not None:
         # the gate is smooth (bicubic from 8 x 8): read from a map at a quarter of the grid
         hq, wq = _quarter(h, w)
-        gmap = np.clip(_gate_map(gate, hq, wq), 0.0, 1.0)
-        g = gmap[(np.arange(h) * hq // h)[rows], (np.arange(w) * wq // w)[cols]]
+        g = _gate_map(gate, hq, wq)[_index_map(h, hq)[rows], _index_map(w, wq)[cols]]
+        np.minimum(np.maximum(g, 0.0, out=g), 1.0, out=g)
         vals = (vals * g).astype(np.uint8)
     idx = rows * w + cols
     field[idx] = vals
@@ -311,15 +321,16 @@ def _motion_taps(length: int, angle: float, scale: float) -> tuple[np.ndarray, t
 
 def _snow_table(flake_size_uniformity: float, speed: float) -> np.ndarray:
     """256-entry table v -> ``(1 + 20 speed) n`` (saturated) with ``n = gain * GammaContrast(v)``:
-    imgaug's flake tone times its max-blend weight (arguments rounded to 1/1000 and 1/20000)."""
-    return _snow_table_q(int(round(flake_size_uniformity * 1000)), int(round(speed * 20000)))
+    imgaug's flake tone times its max-blend weight (the gamma rounded to 1/1000)."""
+    u = 1.0 - float(flake_size_uniformity)
+    gamma = _gamma_table(int(round((1.0 + 2.0 * u) * 1000)))
+    return cv2.convertScaleAbs(gamma, alpha=(1.0 + 20.0 * speed) * (1.0 + 5.0 * u)).reshape(-1)
 
 
-@lru_cache(maxsize=4096)
-def _snow_table_q(fsu_q: int, speed_q: int) -> np.ndarray:
-    u = 1.0 - fsu_q / 1000.0
-    v = np.floor(255.0 * np.power(np.arange(256) / 255.0, 1.0 + 2.0 * u))
-    t = np.clip(np.rint((1.0 + 20.0 * speed_q / 20000.0) * (1.0 + 5.0 * u) * v), 0, 255).astype(np.uint8)
+@lru_cache(maxsize=2048)
+def _gamma_table(gamma_q: int) -> np.ndarray:
+    """imgaug's GammaContrast on uint8: ``floor(255 (v / 255) ** gamma)``, as float32."""
+    t = np.floor(255.0 * np.power(np.arange(256) / 255.0, gamma_q / 1000.0)).astype(np.float32)
     t.setflags(write=False)
     return t
 
@@ -398,6 +409,10 @@ def _salt_sums(s: int) -> np.ndarray:
     return out
 
 
+#: a nearest-neighbour shear followed by [b, 1 - 2b, b] sideways has the variance of a linear
+#: shear at a uniformly random phase: (1 - 2b)^2 + 2 b^2 = E[(1 - t)^2 + t^2] = 2/3
+_SHEAR_SPREAD = (2.0 - math.sqrt(2.0)) / 6.0
+
 _RAIN_Q = 2000  # drop probabilities are rounded to 1/2000 for the tables (so the cache hits)
 
 
@@ -427,8 +442,9 @@ def _rain_table(p_q: int, s: int) -> np.ndarray:
 
 def _rain_keep(gen: np.random.Generator, h: int, w: int, hs: int, s: int, layer: RainLayer) -> np.ndarray:
     """uint8 (hs, w): 255 (1 - alpha) of one rain layer at one row per ``s`` image rows."""
-    f = min(max(1.0 - float(layer.drop_size), 0.001), 1.0)
-    p = min(max(layer.density, 0.0), 1.0)  # drops per cell of the drop grid, each enlarged to 1 / f^2 pixels
+    # drops per pixel; imgaug puts them on a grid (1 - drop_size) = 0.98-0.99 x the image and
+    # enlarges it bicubically: that matters through the lobes' gain and sideways spread only
+    p = min(max(layer.density, 0.0), 1.0)
     u = _lut_inplace(_random_bytes(gen, (hs, w)), _rain_table(int(round(p * _RAIN_Q)), s))
     k = int(layer.speed * max(h, w))
     length = (max(k, 3) | 1) / s if k > 1 else 1.0
@@ -442,23 +458,24 @@ def _rain_keep(gen: np.random.Generator, h: int, w: int, hs: int, s: int, layer:
         a8 = cv2.convertScaleAbs(sums, alpha=gain)
     else:
         a8 = cv2.convertScaleAbs(u, alpha=gain)
-    # the other half of the enlargement's lobe gain (see _rain_table): spread sideways, as the
-    # clipped bicubic lobes are (concentrated on the drop, it would make the streaks too peaky)
+    # sideways: the other half of the lobes' gain (see _rain_table; on the drop itself it would
+    # make the streaks too peaky), and the spread a linear shear would give (below)
     e = (math.sqrt(_enlarge_gain(p)) - 1.0) / 2.0
-    a8 = cv2.filter2D(a8, -1, np.float32([[e, 1.0, e]]), borderType=cv2.BORDER_REFLECT_101)
-    # tilt to the angle (row y shifted by -tan(angle) * s * (y - hs / 2)) and stretch by the drop
-    # grid; the columns are i.i.d., so the field wraps: padded by wrapping, then warped with a
-    # constant border (OpenCV's wrapping border is ~2x slower)
-    # positive angles lean the streaks like "/" (imgaug's MotionBlur: lower rows to the left)
+    kern = np.convolve([e, 1.0, e], [_SHEAR_SPREAD, 1.0 - 2.0 * _SHEAR_SPREAD, _SHEAR_SPREAD])
+    a8 = cv2.filter2D(a8, -1, kern.astype(np.float32)[None, :], borderType=cv2.BORDER_REFLECT_101)
+    # tilt to the angle: row y shifted by -tan(angle) * s * (y - hs / 2), positive angles lean
+    # like "/" (imgaug's MotionBlur: lower rows to the left); nearest-neighbour (a linear shear
+    # costs 2x), the columns are i.i.d., so the field wraps: padded by wrapping, then warped with
+    # a constant border (OpenCV's wrapping border is ~2x slower)
     slope = math.tan(math.radians(layer.angle)) * s
     pad = int(math.ceil(abs(slope) * hs / 2.0)) + 2
-    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    flags = cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP
     if pad <= w:
         src = cv2.copyMakeBorder(a8, 0, 0, pad, pad, cv2.BORDER_WRAP)
-        m = np.float32([[f, slope, pad - slope * hs / 2.0], [0, 1, 0]])
+        m = np.float32([[1.0, slope, pad - slope * hs / 2.0], [0, 1, 0]])
         a8 = cv2.warpAffine(src, m, (w, hs), flags=flags, borderMode=cv2.BORDER_CONSTANT)
     else:  # a shear wider than the image (very tall, narrow images)
-        m = np.float32([[f, slope, -slope * hs / 2.0], [0, 1, 0]])
+        m = np.float32([[1.0, slope, -slope * hs / 2.0], [0, 1, 0]])
         a8 = cv2.warpAffine(a8, m, (w, hs), flags=flags, borderMode=cv2.BORDER_WRAP)
     gate = _gate_grid(gen, layer.density_uniformity)
     if gate is not None:  # smooth: made at 1/8 of the size, resized linearly
@@ -472,17 +489,21 @@ def _rain_keep(gen: np.random.Generator, h: int, w: int, hs: int, s: int, layer:
 def rain(image: np.ndarray, gen: np.random.Generator, layers: Sequence[RainLayer], colour: float) -> np.ndarray:
     """Rain: ``layers`` imgaug ``RainLayer`` passes (see the module docstring), all towards the
     drop colour ``colour``: ``x <- (1 - a_i) x + a_i colour``, composed as one alpha
-    ``1 - prod(1 - a_i)`` at the reduced height, resized once and blended once."""
+    ``1 - prod(1 - a_i)`` at a reduced height, resized once and blended once."""
     h, w = image.shape[:2]
-    ks = [int(layer.speed * max(h, w)) for layer in layers]
-    s = max(1, min(6, min(ks) // 6)) if ks else 1
-    hs = max(1, -(-h // s))
-    keep = None
-    for layer in layers:
-        k_i = _rain_keep(gen, h, w, hs, s, layer)
-        keep = k_i if keep is None else cv2.multiply(keep, k_i, scale=1 / 255.0)
-    if keep is None:
+    if not layers:
         return image.copy()
+    # rows per cell, per layer: up to 6, so that the streak spans >= 6 cells; the layers are
+    # composed at the finest of their heights
+    steps = [max(1, min(6, int(layer.speed * max(h, w)) // 6)) for layer in layers]
+    hs = max(1, -(-h // min(steps)))
+    keep = None
+    for layer, s in zip(layers, steps):
+        hs_i = max(1, -(-h // s))
+        k_i = _rain_keep(gen, h, w, hs_i, s, layer)
+        if hs_i != hs:
+            k_i = cv2.resize(k_i, (w, hs), interpolation=cv2.INTER_LINEAR)
+        keep = k_i if keep is None else cv2.multiply(keep, k_i, scale=1 / 255.0)
     if hs != h:
         keep = cv2.resize(keep, (w, h), dst=_buffer("a", (h, w)), interpolation=cv2.INTER_LINEAR)
     c = min(max(float(colour), 0.0), 255.0)
