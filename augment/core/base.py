@@ -413,10 +413,34 @@ def warp_mask(mask: np.ndarray, matrix: np.ndarray, out_hw: tuple[int, int]) -> 
     (background), the dtype kept (int32 and int64 ids go through float64, exact up to 2**53)."""
     import cv2
 
+    exact = _exact_remap(mask, matrix, out_hw)
+    if exact is not None:
+        return exact
     if mask.dtype in (np.uint8, np.uint16, np.int16, np.float32, np.float64):
         return warp_affine(mask, matrix, out_hw, interpolation=cv2.INTER_NEAREST, fill=0)
     out = warp_affine(mask.astype(np.float64), matrix, out_hw, interpolation=cv2.INTER_NEAREST, fill=0)
     return out.astype(mask.dtype)
+
+
+def _exact_remap(mask: np.ndarray, matrix: np.ndarray, out_hw: tuple[int, int]) -> np.ndarray | None:
+    """Flips, crops, pads and whole-pixel shifts of a mask by indexing (exact, ~10x faster than a
+    nearest-neighbour warp): a matrix with linear part ``diag(+-1, +-1)`` and whole-pixel offsets.
+    ``None`` for any other map."""
+    a, b, tx = matrix[0]
+    c, d, ty = matrix[1]
+    if b != 0 or c != 0 or abs(a) != 1 or abs(d) != 1 or tx != round(tx) or ty != round(ty):
+        return None
+    h, w = out_hw
+    out = np.zeros((h, w, *mask.shape[2:]), mask.dtype)
+    src = mask[:: int(d), :: int(a)]  # flipped as the map flips
+    # a pixel i of the (flipped) source lands at i + offset: continuous x' = a x + tx
+    ox = int(tx) if a > 0 else int(tx) - mask.shape[1]
+    oy = int(ty) if d > 0 else int(ty) - mask.shape[0]
+    x0, y0 = max(ox, 0), max(oy, 0)
+    x1, y1 = min(ox + mask.shape[1], w), min(oy + mask.shape[0], h)
+    if x1 > x0 and y1 > y0:
+        out[y0:y1, x0:x1] = src[y0 - oy : y1 - oy, x0 - ox : x1 - ox]
+    return out
 
 
 def _shape_notes(name: str, sample: Sample, report: Any, circles: int) -> list[str]:

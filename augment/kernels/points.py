@@ -13,8 +13,16 @@ import itertools
 
 import numpy as np
 
-__all__ = ["transform_points", "shape_bounds", "clip_polygon", "clip_polygons", "clip_polyline", "linear_scale",
-           "is_similarity", "ellipse_polygon"]
+__all__ = [
+    "transform_points",
+    "shape_bounds",
+    "clip_polygon",
+    "clip_polygons",
+    "clip_polyline",
+    "linear_scale",
+    "is_similarity",
+    "ellipse_polygon",
+]
 
 
 def transform_points(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
@@ -86,21 +94,45 @@ def _clip_edge(poly: np.ndarray, axis: int, bound: float, keep_low: bool) -> np.
 def clip_polygons(polys: list[np.ndarray], width: float, height: float) -> list[np.ndarray]:
     """:func:`clip_polygon` for many polygons at once: Sutherland-Hodgman on one padded
     ``(C, K, 2)`` array, each of the four steps vectorised over every polygon and vertex."""
-    if len(polys) <= 1:
-        return [clip_polygon(p, width, height) for p in polys]
+    if len(polys) <= 16:  # for a few polygons plain floats beat numpy's per-call overhead (~8x)
+        return [_clip_polygon_floats(p, width, height) for p in polys]
     k = max(len(p) for p in polys)
     pts = np.zeros((len(polys), k, 2), np.float64)
     valid = np.zeros((len(polys), k), bool)
     for i, p in enumerate(polys):
-        pts[i, :len(p)] = p
-        valid[i, :len(p)] = True
+        pts[i, : len(p)] = p
+        valid[i, : len(p)] = True
     for axis, bound, low in ((0, 0.0, False), (0, float(width), True), (1, 0.0, False), (1, float(height), True)):
         pts, valid = _clip_edge_batch(pts, valid, axis, bound, low)
     return [pts[i][valid[i]].astype(np.float32) for i in range(len(polys))]
 
 
-def _clip_edge_batch(pts: np.ndarray, valid: np.ndarray, axis: int, bound: float, keep_low: bool
-                     ) -> tuple[np.ndarray, np.ndarray]:
+def _clip_polygon_floats(poly: np.ndarray, width: float, height: float) -> np.ndarray:
+    """:func:`clip_polygon` on Python floats (the same steps, the same results)."""
+    pts = [(float(x), float(y)) for x, y in poly]
+    for axis, bound, low in ((0, 0.0, False), (0, float(width), True), (1, 0.0, False), (1, float(height), True)):
+        if not pts:
+            break
+        out = []
+        n = len(pts)
+        for i in range(n):
+            p, q = pts[i], pts[(i + 1) % n]
+            pin = p[axis] <= bound if low else p[axis] >= bound
+            qin = q[axis] <= bound if low else q[axis] >= bound
+            if pin:
+                out.append(p)
+            if pin != qin:
+                t = (bound - p[axis]) / (q[axis] - p[axis])
+                hit = [p[0] + t * (q[0] - p[0]), p[1] + t * (q[1] - p[1])]
+                hit[axis] = bound
+                out.append((hit[0], hit[1]))
+        pts = out
+    return np.array(pts, np.float32).reshape(-1, 2)
+
+
+def _clip_edge_batch(
+    pts: np.ndarray, valid: np.ndarray, axis: int, bound: float, keep_low: bool
+) -> tuple[np.ndarray, np.ndarray]:
     """One Sutherland-Hodgman step on compacted, padded polygons (valid vertices first)."""
     n = valid.sum(axis=1)
     k = pts.shape[1]
