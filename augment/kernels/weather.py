@@ -321,16 +321,17 @@ def _motion_taps(length: int, angle: float, scale: float) -> tuple[np.ndarray, t
 
 def _snow_table(flake_size_uniformity: float, speed: float) -> np.ndarray:
     """256-entry table v -> ``(1 + 20 speed) n`` (saturated) with ``n = gain * GammaContrast(v)``:
-    imgaug's flake tone times its max-blend weight (the gamma rounded to 1/1000)."""
+    imgaug's flake tone times its max-blend weight (the gamma rounded to 1/250: the tone moves
+    by under 1.2 %)."""
     u = 1.0 - float(flake_size_uniformity)
-    gamma = _gamma_table(int(round((1.0 + 2.0 * u) * 1000)))
+    gamma = _gamma_table(int(round((1.0 + 2.0 * u) * 250)))
     return cv2.convertScaleAbs(gamma, alpha=(1.0 + 20.0 * speed) * (1.0 + 5.0 * u)).reshape(-1)
 
 
 @lru_cache(maxsize=2048)
 def _gamma_table(gamma_q: int) -> np.ndarray:
     """imgaug's GammaContrast on uint8: ``floor(255 (v / 255) ** gamma)``, as float32."""
-    t = np.floor(255.0 * np.power(np.arange(256) / 255.0, gamma_q / 1000.0)).astype(np.float32)
+    t = np.floor(255.0 * np.power(np.arange(256) / 255.0, gamma_q / 250.0)).astype(np.float32)
     t.setflags(write=False)
     return t
 
@@ -413,17 +414,28 @@ def _salt_sums(s: int) -> np.ndarray:
 #: shear at a uniformly random phase: (1 - 2b)^2 + 2 b^2 = E[(1 - t)^2 + t^2] = 2/3
 _SHEAR_SPREAD = (2.0 - math.sqrt(2.0)) / 6.0
 
-_RAIN_Q = 2000  # drop probabilities are rounded to 1/2000 for the tables (so the cache hits)
+_RAIN_Q = 400  # drop-value tables are built for probabilities on a 1/400 grid, interpolated between
 
 
-@lru_cache(maxsize=4096)
-def _rain_table(p_q: int, s: int) -> np.ndarray:
-    """256-entry table: a uniform byte -> the mean drop value of ``s`` pixels, each a drop with
-    probability ``p_q / _RAIN_Q`` (a salt value times the square root of :func:`_enlarge_gain`:
-    the vertical half of the enlargement's gain; the horizontal half is a sideways spread), times
-    :func:`_rain_scale` (``s`` <= 2: a drop with its gain can exceed 255): the exact
-    distribution's quantiles, each entry the mean of its 1/256 slice (so the table has the
-    distribution's mean)."""
+def _rain_table(p: float, s: int) -> np.ndarray:
+    """:func:`_rain_grid_table` for any ``p``: entry by entry linearly between the two nearest
+    grid tables (the interpolated quantiles keep the interpolated mean; the grid is fine enough
+    that the rest differs by under half a level), rounded."""
+    x = min(max(float(p), 0.0), 1.0) * _RAIN_Q
+    i = min(int(x), _RAIN_Q - 1)
+    t = x - i
+    lo, hi = _rain_grid_table(i, s), _rain_grid_table(i + 1, s)
+    return cv2.addWeighted(lo, 1.0 - t, hi, t, 0.0, dtype=cv2.CV_8U).reshape(-1)
+
+
+@lru_cache(maxsize=2048)
+def _rain_grid_table(p_q: int, s: int) -> np.ndarray:
+    """256-entry float32 table: a uniform byte -> the mean drop value of ``s`` pixels, each a drop
+    with probability ``p_q / _RAIN_Q`` (a salt value times the square root of
+    :func:`_enlarge_gain`: the vertical half of the enlargement's gain; the horizontal half is a
+    sideways spread), times :func:`_rain_scale` (``s`` <= 2: a drop with its gain can exceed
+    255): the exact distribution's quantiles, each entry the mean of its 1/256 slice (so the
+    table has the distribution's mean)."""
     p = p_q / _RAIN_Q
     n = np.arange(s + 1)
     binom = np.array([math.comb(s, int(i)) for i in n]) * p**n * (1 - p) ** (s - n)
@@ -435,7 +447,7 @@ def _rain_table(p_q: int, s: int) -> np.ndarray:
     q = np.arange(257) / 256.0
     j = np.clip(np.searchsorted(cdf, q, side="right") - 1, 0, len(total) - 1)
     upto = cum_vp[j] + (q - cdf[j]) * vals[j]
-    table = np.clip(np.rint(np.diff(upto) * 256.0), 0, 255).astype(np.uint8)
+    table = np.clip(np.diff(upto) * 256.0, 0, 255).astype(np.float32)
     table.setflags(write=False)
     return table
 
@@ -445,7 +457,7 @@ def _rain_keep(gen: np.random.Generator, h: int, w: int, hs: int, s: int, layer:
     # drops per pixel; imgaug puts them on a grid (1 - drop_size) = 0.98-0.99 x the image and
     # enlarges it bicubically: that matters through the lobes' gain and sideways spread only
     p = min(max(layer.density, 0.0), 1.0)
-    u = _lut_inplace(_random_bytes(gen, (hs, w)), _rain_table(int(round(p * _RAIN_Q)), s))
+    u = _lut_inplace(_random_bytes(gen, (hs, w)), _rain_table(p, s))
     k = int(layer.speed * max(h, w))
     length = (max(k, 3) | 1) / s if k > 1 else 1.0
     l1 = max(1, int(round((length + 1) / 2)))
