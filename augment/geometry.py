@@ -107,9 +107,10 @@ class Shapes:
     def bounds(self) -> np.ndarray:
         """``(M, 4)`` xyxy bounds per shape (a circle's includes its radius)."""
         b = shape_bounds(self.points, self.offsets)
-        if len(b):
-            r = self.radius
-            b = b + np.stack([-r, -r, r, r], axis=1)
+        if len(b) and self.radius.any():
+            r = self.radius[:, None]
+            b[:, :2] -= r
+            b[:, 2:] += r
         return b
 
     def select(self, keep_shapes: np.ndarray, keep_objects: np.ndarray | None = None) -> Shapes:
@@ -185,31 +186,33 @@ def move_shapes(shapes: Shapes, matrix: np.ndarray) -> tuple[Shapes, int]:
     return Shapes(out.points, out.offsets, kind, out.owner, out.role, out.radius, out.tags), int(circles.sum())
 
 
-def _footprint(shapes: Shapes) -> np.ndarray:
+def _footprint(shapes: Shapes, bounds: np.ndarray | None = None) -> np.ndarray:
     """Per shape the box it covers: its bounds, widened to at least one pixel in each direction
     (about its centre), so that a point or a straight line still has a box with area."""
-    b = shapes.bounds()
+    b = shapes.bounds() if bounds is None else bounds.copy()
     if len(b):
-        for lo, hi in ((0, 2), (1, 3)):
-            short = b[:, hi] - b[:, lo] < 1
-            if short.any():
-                mid = (b[short, lo] + b[short, hi]) / 2
-                b[short, lo], b[short, hi] = mid - 0.5, mid + 0.5
+        lo, hi = b[:, :2], b[:, 2:]
+        short = hi - lo < 1
+        if short.any():
+            mid = (lo + hi) / 2
+            b[:, :2] = np.where(short, mid - 0.5, lo)
+            b[:, 2:] = np.where(short, mid + 0.5, hi)
     return b
 
 
-def own_boxes(shapes: Shapes, boxes: np.ndarray) -> np.ndarray:
-    """``boxes`` with every object that has an own shape boxed by that shape's footprint (tight)."""
+def own_boxes(shapes: Shapes, boxes: np.ndarray, bounds: np.ndarray | None = None) -> np.ndarray:
+    """``boxes`` with every object that has an own shape boxed by that shape's footprint (tight);
+    ``bounds``: ``shapes.bounds()`` when the caller has it."""
     own = shapes.role == OWN
     if not own.any():
         return boxes
     out = boxes.copy()
-    out[shapes.owner[own]] = _footprint(shapes)[own]
+    out[shapes.owner[own]] = _footprint(shapes, bounds)[own]
     return out
 
 
-def fit_shapes(shapes: Shapes, boxes: np.ndarray, keep: np.ndarray | None, height: int, width: int
-               ) -> tuple[Shapes, np.ndarray, np.ndarray, FitReport]:
+def fit_shapes(shapes: Shapes, boxes: np.ndarray, keep: np.ndarray | None, height: int, width: int,
+               bounds: np.ndarray | None = None) -> tuple[Shapes, np.ndarray, np.ndarray, FitReport]:
     """Clip moved ``shapes`` to the ``width`` x ``height`` canvas after the box policy kept the
     objects in ``keep`` (``None``: all) with ``boxes`` (already clipped, one per kept object).
 
@@ -221,6 +224,8 @@ def fit_shapes(shapes: Shapes, boxes: np.ndarray, keep: np.ndarray | None, heigh
     report = FitReport()
     if keep is not None:
         orig_index = np.flatnonzero(keep)
+        if bounds is not None:
+            bounds = bounds[np.asarray(keep, bool)[shapes.owner]]
         shapes = shapes.for_objects(keep)
     else:
         orig_index = np.arange(len(boxes))
@@ -230,8 +235,8 @@ def fit_shapes(shapes: Shapes, boxes: np.ndarray, keep: np.ndarray | None, heigh
     report.clipped = clipped
     if not len(shapes):
         return shapes, boxes, alive, report
-    b = shapes.bounds()
-    inside = (b[:, 0] >= 0) & (b[:, 1] >= 0) & (b[:, 2] <= width) & (b[:, 3] <= height)
+    b = shapes.bounds() if bounds is None else bounds
+    inside = (b[:, :2] >= 0).all(axis=1) & (b[:, 2] <= width) & (b[:, 3] <= height)
     crossing = ~inside & (shapes.kind != CIRCLE)  # a circle crossing the border is kept whole
     if not crossing.any():
         return shapes, boxes, alive, report

@@ -378,13 +378,14 @@ class AffineOperator(Operator):
             s = outcome.sample
             return Outcome(Sample._trusted(s.image, s.boxes, s.labels, s.fields, s.meta, None, mask), params)
         moved_shapes, circles = move_shapes(sample.shapes, m)
-        moved = own_boxes(moved_shapes, self.apply_boxes(sample.boxes, params, meta))
+        bounds = moved_shapes.bounds()
+        moved = own_boxes(moved_shapes, self.apply_boxes(sample.boxes, params, meta), bounds)
         result = (policy or self.policy()).apply(moved, h, w)
         if result is None:
             return Outcome(None, params, _drop_reason(self.name, moved, new_image.shape))
         clipped, keep = result
         kept = clipped if keep is None else clipped[keep]
-        shapes, boxes, alive, report = fit_shapes(moved_shapes, kept, keep, h, w)
+        shapes, boxes, alive, report = fit_shapes(moved_shapes, kept, keep, h, w, bounds)
         index = np.arange(len(moved)) if keep is None else np.flatnonzero(keep)
         final = np.zeros(len(moved), bool)
         final[index[alive]] = True
