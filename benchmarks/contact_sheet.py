@@ -1,10 +1,13 @@
-"""Contact sheet: every pixel operator on two real photos, one PNG for a person to look at.
+"""Contact sheet: every pixel operator on a real photo, one small PNG for a person to look at.
 
-    python benchmarks/contact_sheet.py [--out benchmarks/contact_sheet.png]
+    python benchmarks/contact_sheet.py [--out benchmarks/contact_sheet.png] [--photo astronaut.png]
 
-Photos: scikit-image's bundled ``astronaut.png`` and ``coffee.png`` (public domain / CC0), found
-through ``skimage.data`` when importable, else in a side environment's site-packages. Each row is
-one operator configuration: the two photos side by side, at a fixed seed.
+Photo: scikit-image's bundled ``astronaut.png`` (public domain), found through ``skimage.data``
+when importable, else in a side environment's site-packages, at ``--height`` px (the operator
+runs at that size: Weather's flakes and streaks scale with the image). One tile per operator
+configuration, at a fixed seed, in ``--columns`` columns; the PNG is palette-quantised (256
+colours, no dithering) to stay under 400 KB. ``benchmarks/weather_sheet.py`` shows Weather at
+full size next to imgaug's.
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ ROWS = [
 ]
 
 
-def find_photos(names=("astronaut.png", "coffee.png")):
+def find_photos(names=("astronaut.png",)):
     try:
         import skimage.data as sd  # noqa: F401
 
@@ -61,29 +64,32 @@ def find_photos(names=("astronaut.png", "coffee.png")):
 
 
 def main() -> None:
+    from PIL import Image
+
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "contact_sheet.png"))
-    ap.add_argument("--height", type=int, default=200)
+    ap.add_argument("--photo", default="astronaut.png")
+    ap.add_argument("--height", type=int, default=150)
+    ap.add_argument("--columns", type=int, default=5)
     args = ap.parse_args()
-    photos = []
-    for p in find_photos():
-        h = args.height
-        photos.append(cv2.resize(p, (int(p.shape[1] * h / p.shape[0]), h), interpolation=cv2.INTER_AREA))
-    rows = []
+    (p,) = find_photos((args.photo,))
+    h = args.height
+    photo = cv2.resize(p, (int(p.shape[1] * h / p.shape[0]), h), interpolation=cv2.INTER_AREA)
+    tiles = []
     for label, op in ROWS:
-        tiles = [p if op is None else op(p, seed=2) for p in photos]
-        row = np.concatenate([np.pad(t, ((4, 4), (4, 4), (0, 0)), constant_values=255) for t in tiles], axis=1)
-        banner = np.full((row.shape[0], 260, 3), 255, np.uint8)
-        cv2.putText(banner, label, (6, row.shape[0] // 2 + 5), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
-        rows.append(np.concatenate([banner, row], axis=1))
-    # two columns of rows to keep the sheet roughly square
-    half = (len(rows) + 1) // 2
-    left, right = rows[:half], rows[half:]
-    if len(right) < len(left):
-        right.append(np.full_like(left[0], 255))
-    sheet = np.concatenate([np.concatenate(left, axis=0), np.concatenate(right, axis=0)], axis=1)
-    cv2.imwrite(args.out, cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 9])
-    print(f"wrote {args.out} ({sheet.shape[1]}x{sheet.shape[0]})")
+        t = photo if op is None else op(photo, seed=2)
+        cell = np.full((t.shape[0] + 22, t.shape[1] + 8, 3), 255, np.uint8)
+        cell[18:18 + t.shape[0], 4:4 + t.shape[1]] = t
+        cv2.putText(cell, label, (4, 13), cv2.FONT_HERSHEY_SIMPLEX, 0.38, (0, 0, 0), 1, cv2.LINE_AA)
+        tiles.append(cell)
+    cols = args.columns
+    while len(tiles) % cols:
+        tiles.append(np.full_like(tiles[0], 255))
+    rows = [np.concatenate(tiles[i:i + cols], axis=1) for i in range(0, len(tiles), cols)]
+    sheet = np.concatenate(rows, axis=0)
+    Image.fromarray(sheet).quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
+        args.out, optimize=True)
+    print(f"wrote {args.out} ({sheet.shape[1]}x{sheet.shape[0]}, {os.path.getsize(args.out) // 1024} KB)")
 
 
 if __name__ == "__main__":
