@@ -174,6 +174,21 @@ def _buffer(slot: str, shape: tuple[int, ...]) -> np.ndarray:
     return buf
 
 
+def _scratch_view(slot: str, shape: tuple[int, ...]) -> np.ndarray:
+    """A uint8 array of ``shape`` viewing a per-thread, grow-only flat buffer (for temporaries
+    whose shape changes from call to call, e.g. the flake grids): no fresh pages per call."""
+    n = math.prod(shape)
+    flats = getattr(_scratch, "flats", None)
+    if flats is None:
+        flats = _scratch.flats = {}
+    buf = flats.get(slot)
+    if buf is None or buf.size < n:
+        buf = np.empty(max(n, 1), np.uint8)
+        if buf.nbytes <= _SCRATCH_MAX_BYTES:
+            flats[slot] = buf
+    return buf[:n].reshape(shape)
+
+
 def _expand(plane: np.ndarray, colour: int) -> np.ndarray:
     """``plane`` repeated on ``colour`` channels, in the shared expansion buffer (colour 1: itself)."""
     if colour == 1:
@@ -261,14 +276,19 @@ def _index_map(n: int, m: int) -> np.ndarray:
     return out
 
 
-def _dots(gen: np.random.Generator, h: int, w: int, p: float, gate: np.ndarray | None) -> np.ndarray:
+def _dots(gen: np.random.Generator, h: int, w: int, p: float, gate: np.ndarray | None,
+          out: np.ndarray | None = None) -> np.ndarray:
     """uint8 (h, w): each cell is a salt value with probability ``p`` (independently), else 0;
     values times the gate, truncated. Drawn as a Poisson number of uniform positions with
     repeats allowed (``-n ln(1 - p)`` of them: each cell is then hit with probability ``p``);
     rows and columns are 32-bit draws scaled to the grid's sides (multiply and shift)."""
     n = h * w
     p = min(max(float(p), 0.0), 1.0)
-    field = np.zeros(n, np.uint8)
+    if out is None:
+        field = np.zeros(n, np.uint8)
+    else:
+        field = out.reshape(n)
+        field.fill(0)
     if p <= 0.0 or n == 0:
         return field.reshape(h, w)
     k = int(gen.poisson(n * (-math.log1p(-p) if p < 1.0 else 40.0)))
@@ -342,14 +362,17 @@ def _snow_small(gen: np.random.Generator, h: int, w: int, layer: SnowLayer) -> n
     f = min(max(1.0 - float(layer.flake_size), 0.001), 1.0)
     hd, wd = max(1, int(h * f)), max(1, int(w * f))
     gate = _gate_grid(gen, layer.density_uniformity)
-    field = _dots(gen, hd, wd, layer.density, gate)
+    # the grid's temporaries live in per-thread scratch (the caller resizes the result at once)
+    field = _dots(gen, hd, wd, layer.density, gate, out=_scratch_view("flakes", (hd, wd)))
     sigma = min(max(max(h, w) * layer.blur_sigma_fraction, 0.5), 3.75) * f
     if sigma >= 0.35:  # below, the 3-tap kernel's side weights are < 1.7 %
-        field = cv2.GaussianBlur(field, (0, 0), sigma, borderType=cv2.BORDER_REFLECT_101)
+        field = cv2.GaussianBlur(field, (0, 0), sigma, dst=_scratch_view("blurred", (hd, wd)),
+                                 borderType=cv2.BORDER_REFLECT_101)
     k = int(layer.speed * max(h, w))
     taps = _motion_taps(max(k, 3) | 1, layer.angle, f) if k > 1 else None
     if taps is not None:
-        field = cv2.filter2D(field, -1, taps[0], anchor=taps[1], borderType=cv2.BORDER_REFLECT_101)
+        field = cv2.filter2D(field, -1, taps[0], dst=_scratch_view("streaked", (hd, wd)), anchor=taps[1],
+                             borderType=cv2.BORDER_REFLECT_101)
     return field
 
 
@@ -362,7 +385,7 @@ def snow(image: np.ndarray, gen: np.random.Generator, layers: Sequence[SnowLayer
     h, w = image.shape[:2]
     acc_a = acc_b = None
     for layer in layers:
-        small = _snow_small(gen, h, w, layer)
+        small = _snow_small(gen, h, w, layer)  # scratch: used at once
         dst = _buffer("t" if acc_b is None else "s", (h, w))
         if small.shape == (h, w):
             np.copyto(dst, small)
