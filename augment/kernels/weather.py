@@ -20,21 +20,24 @@ copied; outputs are alike in distribution, not pixel-equal:
 * **Rain** (``RainLayer``): the same drop field on a grid of ``1 - drop_size`` (0.98-0.99) of
   the image, no Gaussian blur or gamma, streaks of ``speed * long side`` pixels (``speed``
   0.04-0.20: long), blended towards a drop colour with alpha ``clip(1.3 n / 255)``. Streaks are
-  long and thin, so the field is made with one row per ``s`` image rows (``s`` up to 6): each
-  cell holds the mean of ``s`` pixels' drops (a 256-entry quantile table of that exact
-  distribution, fed by random bytes), the line kernel is a triangle (two box sums: the same mean
-  and spread as imgaug's ramp, cost independent of the length), a shear tilts it to the angle
-  (wrapping: the columns are i.i.d.); what imgaug's bicubic enlargement of the 0.98-0.99 drop
-  grid does (+20-28 % mass in clipped lobes, a sideways spread) is folded into the drop values
-  and a 5-tap sideways kernel. Layers share the colour, so they compose exactly into one alpha
-  at a reduced height: one resize, one blend.
+  long and thin, so each layer is made with one row per ``s`` image rows (``s`` up to 6, so that
+  a streak spans at least 6): a cell holds the mean of ``s`` pixels' drops (a 256-entry quantile
+  table of that exact distribution, fed by random bytes), the line kernel is imgaug's ramp
+  summed per cell row (a triangle of two box sums past 24 rows: the same mean and spread, cost
+  independent of the length), a nearest-neighbour shear tilts it to the angle (wrapping: the
+  columns are i.i.d.); what imgaug's bicubic enlargement of the drop grid does (+20-28 % mass in
+  clipped lobes, drops split between columns) is folded into the drop values and a 5-tap
+  sideways kernel. Layers share the colour, so they compose exactly into one alpha at the
+  finest of their heights: one resize, one blend.
 * **Fog / Clouds** (``CloudLayer``): alpha ``clip((alpha_min + alpha_multiplier * A) **
   sparsity * density_multiplier)`` from power-law noise ``A`` on a grid of 4..128 cells;
   intensity ``mean + coarse (8 x 8, N(0, coarse_scale)) + mean (2 D - 1) / 5`` with power-law
-  noise ``D`` (amplitude ``f ** exponent``, exponent -1 to -2.5): made at a quarter of the image
-  size by an inverse real FFT (the spectrum above that carries < 2 % of the power for exponents
-  <= -1.5), then resized once. Power-law noise is what gives imgaug's fog its soft, large-scale
-  texture (value-noise octaves give "cotton wool"). Two cloud layers compose on the small maps.
+  noise ``D`` (amplitude ``f ** exponent``, exponent -1 to -2.5, imgaug's random coefficients,
+  the real part of a complex inverse FFT), made at a quarter of the image size (at least 128 px,
+  or the alpha grid's size; the spectrum above a quarter carries < 2 % of the power for
+  exponents <= -1.5), then resized once. Power-law noise is what gives imgaug's fog its soft,
+  large-scale texture (value-noise octaves gave "cotton wool"). Two cloud layers compose on the
+  small maps.
 * blending in uint8 with OpenCV's saturating arithmetic (``cv2.multiply``/``add``/``max``).
 """
 
@@ -42,8 +45,9 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Callable, Sequence
 from functools import lru_cache
-from typing import NamedTuple, Sequence
+from typing import Any, NamedTuple
 
 import cv2
 import numpy as np
@@ -96,7 +100,7 @@ class CloudLayer(NamedTuple):
 # shared plumbing: channels, scratch buffers, blends
 
 
-def _split(image: np.ndarray):
+def _split(image: np.ndarray) -> tuple[np.ndarray, int]:
     """(image as (H, W, C), colour channel count): alpha is the fourth channel, if any."""
     x = image if image.ndim == 3 else image[..., None]
     colour = 3 if x.shape[2] == 4 else x.shape[2]
@@ -141,7 +145,7 @@ def _lut_inplace(a: np.ndarray, table: np.ndarray) -> np.ndarray:
     """``table[a]`` for a contiguous uint8 array that the caller owns (overwritten when possible)."""
     if a.flags.c_contiguous and a.flags.writeable:
         if _translate is not None:
-            _translate(memoryview(a.reshape(-1)), memoryview(table), inplace=True)
+            _translate(a.reshape(-1).data, table.data, inplace=True)
             return a
         return cv2.LUT(a, table, dst=a)  # in place: no fresh full-size array (page faults)
     return cv2.LUT(a, table)
@@ -193,10 +197,11 @@ def _expand(plane: np.ndarray, colour: int) -> np.ndarray:
     """``plane`` repeated on ``colour`` channels, in the shared expansion buffer (colour 1: itself)."""
     if colour == 1:
         return plane
-    return cv2.cvtColor(plane, cv2.COLOR_GRAY2RGB, dst=_buffer("x3", plane.shape + (3,)))
+    return cv2.cvtColor(plane, cv2.COLOR_GRAY2RGB, dst=_buffer("x3", (*plane.shape, 3)))
 
 
-def _compose(image: np.ndarray, first, m1: np.ndarray, second, m2: np.ndarray) -> np.ndarray:
+def _compose(image: np.ndarray, first: Callable[..., Any], m1: np.ndarray, second: Callable[..., Any],
+             m2: np.ndarray) -> np.ndarray:
     """``second(first(colour planes, m1), m2)`` with the ``(H, W)`` maps expanded to the colour
     channels, into one fresh output (alpha copied through)."""
     x, colour = _split(image)
@@ -209,7 +214,7 @@ def _compose(image: np.ndarray, first, m1: np.ndarray, second, m2: np.ndarray) -
     return _finish(image, x, colour, out)
 
 
-def _mul_inv(src: np.ndarray, inv: np.ndarray, dst=None) -> np.ndarray:
+def _mul_inv(src: np.ndarray, inv: np.ndarray, dst: np.ndarray | None = None) -> np.ndarray:
     return cv2.multiply(src, inv, dst=dst, scale=1 / 255.0)
 
 
@@ -344,7 +349,7 @@ def _snow_table(flake_size_uniformity: float, speed: float) -> np.ndarray:
     imgaug's flake tone times its max-blend weight (the gamma rounded to 1/250: the tone moves
     by under 1.2 %)."""
     u = 1.0 - float(flake_size_uniformity)
-    gamma = _gamma_table(int(round((1.0 + 2.0 * u) * 250)))
+    gamma = _gamma_table(round((1.0 + 2.0 * u) * 250))
     return cv2.convertScaleAbs(gamma, alpha=(1.0 + 20.0 * speed) * (1.0 + 5.0 * u)).reshape(-1)
 
 
@@ -383,24 +388,28 @@ def snow(image: np.ndarray, gen: np.random.Generator, layers: Sequence[SnowLayer
     two layers overlap: there the sequential form also adds the later glow to the earlier
     flake), so the image is touched once."""
     h, w = image.shape[:2]
-    acc_a = acc_b = None
-    for layer in layers:
+    if not layers:
+        return image.copy()
+
+    def toned(layer: SnowLayer, slot: str) -> np.ndarray:
+        """(1 + 20 speed) n at full size, in the buffer ``slot``."""
         small = _snow_small(gen, h, w, layer)  # scratch: used at once
-        dst = _buffer("t" if acc_b is None else "s", (h, w))
+        dst = _buffer(slot, (h, w))
         if small.shape == (h, w):
             np.copyto(dst, small)
         else:
             cv2.resize(small, (w, h), dst=dst, interpolation=cv2.INTER_CUBIC)
-        top = _lut_inplace(dst, _snow_table(layer.flake_size_uniformity, layer.speed))  # b n
-        ratio = (0.1 + 20.0 * layer.speed) / (1.0 + 20.0 * layer.speed)  # a n = (a / b) b n
-        if acc_a is None:
-            acc_a = cv2.convertScaleAbs(top, dst=_buffer("a", (h, w)), alpha=ratio)
-            acc_b = top
-            continue
-        cv2.scaleAdd(top, ratio, acc_a, dst=acc_a)
+        return _lut_inplace(dst, _snow_table(layer.flake_size_uniformity, layer.speed))
+
+    def ratio(layer: SnowLayer) -> float:  # a n = (a / b) b n
+        return (0.1 + 20.0 * layer.speed) / (1.0 + 20.0 * layer.speed)
+
+    acc_b = toned(layers[0], "t")
+    acc_a = cv2.convertScaleAbs(acc_b, dst=_buffer("a", (h, w)), alpha=ratio(layers[0]))
+    for layer in layers[1:]:
+        top = toned(layer, "s")
+        cv2.scaleAdd(top, ratio(layer), acc_a, dst=acc_a)
         cv2.max(acc_b, top, dst=acc_b)
-    if acc_a is None:
-        return image.copy()
     return _compose(image, cv2.add, acc_a, cv2.max, acc_b)
 
 
@@ -515,8 +524,8 @@ def _rain_keep(gen: np.random.Generator, h: int, w: int, hs: int, s: int, layer:
         # long lines (large images): a triangle, two box sums (the ramp's mean and spread, cost
         # independent of the length; saturating 16-bit sums: < 255 * l1 * l2)
         length = (max(k, 3) | 1) / s
-        l1 = max(1, int(round((length + 1) / 2)))
-        l2 = max(1, int(round(length + 1 - l1)))
+        l1 = max(1, round((length + 1) / 2))
+        l2 = max(1, round(length + 1 - l1))
         sums = cv2.boxFilter(u, cv2.CV_16U, (1, l1), normalize=False, borderType=cv2.BORDER_REFLECT_101)
         sums = cv2.boxFilter(sums, -1, (1, l2), normalize=False, borderType=cv2.BORDER_REFLECT_101)
         a8 = cv2.convertScaleAbs(sums, alpha=gain / (l1 * l2))
@@ -533,14 +542,14 @@ def _rain_keep(gen: np.random.Generator, h: int, w: int, hs: int, s: int, layer:
     # field wraps: padded by wrapping, then warped with a constant border (OpenCV's wrapping
     # border is ~2x slower)
     slope = math.tan(math.radians(layer.angle)) * s
-    pad = int(math.ceil(abs(slope) * hs / 2.0)) + 2
+    pad = math.ceil(abs(slope) * hs / 2.0) + 2
     flags = cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP
     if pad <= w:
         src = cv2.copyMakeBorder(a8, 0, 0, pad, pad, cv2.BORDER_WRAP)
-        m = np.float32([[1.0, slope, pad - slope * hs / 2.0], [0, 1, 0]])
+        m = np.array([[1.0, slope, pad - slope * hs / 2.0], [0.0, 1.0, 0.0]], np.float32)
         a8 = cv2.warpAffine(src, m, (w, hs), flags=flags, borderMode=cv2.BORDER_CONSTANT)
     else:  # a shear wider than the image (very tall, narrow images)
-        m = np.float32([[1.0, slope, -slope * hs / 2.0], [0, 1, 0]])
+        m = np.array([[1.0, slope, -slope * hs / 2.0], [0.0, 1.0, 0.0]], np.float32)
         a8 = cv2.warpAffine(a8, m, (w, hs), flags=flags, borderMode=cv2.BORDER_WRAP)
     gate = _gate_grid(gen, layer.density_uniformity)
     if gate is not None:  # smooth: made at 1/8 of the size, resized linearly
@@ -562,13 +571,15 @@ def rain(image: np.ndarray, gen: np.random.Generator, layers: Sequence[RainLayer
     # composed at the finest of their heights
     steps = [max(1, min(6, int(layer.speed * max(h, w)) // 6)) for layer in layers]
     hs = max(1, -(-h // min(steps)))
-    keep = None
-    for layer, s in zip(layers, steps):
+
+    def layer_keep(layer: RainLayer, s: int) -> np.ndarray:
         hs_i = max(1, -(-h // s))
         k_i = _rain_keep(gen, h, w, hs_i, s, layer)
-        if hs_i != hs:
-            k_i = cv2.resize(k_i, (w, hs), interpolation=cv2.INTER_LINEAR)
-        keep = k_i if keep is None else cv2.multiply(keep, k_i, scale=1 / 255.0)
+        return k_i if hs_i == hs else cv2.resize(k_i, (w, hs), interpolation=cv2.INTER_LINEAR)
+
+    keep = layer_keep(layers[0], steps[0])
+    for layer, s in zip(layers[1:], steps[1:], strict=True):
+        keep = cv2.multiply(keep, layer_keep(layer, s), scale=1 / 255.0)
     if hs != h:
         keep = cv2.resize(keep, (w, h), dst=_buffer("a", (h, w)), interpolation=cv2.INTER_LINEAR)
     c = min(max(float(colour), 0.0), 255.0)
@@ -633,7 +644,8 @@ def _alpha_grid(h: int, w: int, size_px_max: int) -> tuple[int, int]:
     return max(4, h), max(4, w)
 
 
-def _cloud_maps(gen: np.random.Generator, h: int, w: int, hq: int, wq: int, layer: CloudLayer):
+def _cloud_maps(gen: np.random.Generator, h: int, w: int, hq: int, wq: int,
+                layer: CloudLayer) -> tuple[np.ndarray, np.ndarray]:
     """One cloud layer at ``(hq, wq)`` (the image is ``h x w``): float32 (alpha, intensity)."""
     # alpha: power-law noise on a grid of alpha_size_px_max cells on the long side, as bytes,
     # enlarged bicubically
@@ -648,7 +660,7 @@ def _cloud_maps(gen: np.random.Generator, h: int, w: int, hq: int, wq: int, laye
     # intensity: mean + coarse 8 x 8 offsets + fine power-law detail (+-20 % of the mean)
     mean = float(layer.intensity_mean)
     coarse = (gen.standard_normal((8, 8)) * layer.intensity_coarse_scale).astype(np.float32)
-    intensity = cv2.resize(coarse, (wq, hq), interpolation=cv2.INTER_CUBIC)
+    intensity = np.asarray(cv2.resize(coarse, (wq, hq), interpolation=cv2.INTER_CUBIC), np.float32)
     detail = spectral_noise(gen, hq, wq, layer.intensity_freq_exponent)
     intensity += detail * np.float32(2 * mean / 5) + np.float32(mean - mean / 5)
     np.clip(intensity, 0.0, 255.0, out=intensity)
@@ -668,17 +680,15 @@ def clouds(image: np.ndarray, gen: np.random.Generator, layers: Sequence[CloudLa
     for layer in layers:  # the maps resolve the finest alpha grid (Clouds: 64-128 cells)
         ah, aw = _alpha_grid(h, w, layer.alpha_size_px_max)
         hq, wq = max(hq, min(ah, h)), max(wq, min(aw, w))
-    alpha = top = None
-    for layer in layers:
-        a, i = _cloud_maps(gen, h, w, hq, wq, layer)
-        if alpha is None:
-            alpha, top = a, a * i
-        else:
-            keep = 1.0 - a
-            top = top * keep + a * i
-            alpha = 1.0 - (1.0 - alpha) * keep
-    if alpha is None:
+    if not layers:
         return image.copy()
+    alpha, i = _cloud_maps(gen, h, w, hq, wq, layers[0])
+    top = alpha * i
+    for layer in layers[1:]:
+        a, i = _cloud_maps(gen, h, w, hq, wq, layer)
+        keep = 1.0 - a
+        top = top * keep + a * i
+        alpha = 1.0 - (1.0 - alpha) * keep
     a8 = cv2.convertScaleAbs(alpha, alpha=255.0)
     t8 = cv2.convertScaleAbs(top)
     a8 = cv2.resize(a8, (w, h), dst=_buffer("a", (h, w)), interpolation=cv2.INTER_LINEAR)

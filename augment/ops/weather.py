@@ -13,6 +13,7 @@ generator seeded by a drawn seed), so seeded outputs are identical in any proces
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
 
@@ -46,7 +47,7 @@ _DEFAULTS = {
 
 @dataclass(frozen=True, slots=True)
 class WeatherParams(Params):
-    layers: tuple  # of kernels.weather RainLayer / SnowLayer / CloudLayer, in blending order
+    layers: tuple[Any, ...]  # kernels.weather RainLayer / SnowLayer / CloudLayer, in blending order
     colour: float  # Rain: the drop colour; other modes: unused (0)
     seed: int  # the noise fields' generator
 
@@ -99,7 +100,7 @@ class Weather(Operator):
     def _check(self) -> None:
         mode = V.choice(self.name, "weather_mode", self.weather_mode, _MODES)
         self._set("weather_mode", mode)
-        for key, (lo, hi) in zip(("density", "speed", "intensity"), _DEFAULTS[mode]):
+        for key, (lo, hi) in zip(("density", "speed", "intensity"), _DEFAULTS[mode], strict=True):
             if getattr(self, key + "_min") is None:
                 self._set(key + "_min", lo)
             if getattr(self, key + "_max") is None:
@@ -108,39 +109,50 @@ class Weather(Operator):
         _range(self, "speed_min", "speed_max", 0.0, 1.0)
         _range(self, "intensity_min", "intensity_max", 0.0, 255.0)
 
-    def sample(self, rng, meta: ImageMeta) -> WeatherParams:
+    def sample(self, rng: Any, meta: ImageMeta) -> WeatherParams:
         mode = self.weather_mode
-        density = lambda: uniform(rng, self.density_min, self.density_max)  # noqa: E731
-        speed = lambda: uniform(rng, self.speed_min, self.speed_max)  # noqa: E731
-        intensity = lambda: uniform(rng, self.intensity_min, self.intensity_max)  # noqa: E731
+        # set by _check (the mode's defaults fill the Nones)
+        d_lo, d_hi = cast(float, self.density_min), cast(float, self.density_max)
+        s_lo, s_hi = cast(float, self.speed_min), cast(float, self.speed_max)
+        i_lo, i_hi = cast(float, self.intensity_min), cast(float, self.intensity_max)
+
+        def density() -> float:
+            return uniform(rng, d_lo, d_hi)
+
+        def speed() -> float:
+            return uniform(rng, s_lo, s_hi)
+
+        def intensity() -> float:
+            return uniform(rng, i_lo, i_hi)
+
         if mode == "Rain":
-            layers = tuple(K.RainLayer(density(), uniform(rng, 0.8, 1.0), uniform(rng, 0.01, 0.02),
-                                       uniform(rng, -15.0, 15.0), speed())
-                           for _ in range(int(rng.integers(1, 4))))
-            return WeatherParams(layers, intensity(), draw_seed(rng))
+            rain = tuple(K.RainLayer(density(), uniform(rng, 0.8, 1.0), uniform(rng, 0.01, 0.02),
+                                     uniform(rng, -15.0, 15.0), speed())
+                         for _ in range(int(rng.integers(1, 4))))
+            return WeatherParams(rain, intensity(), draw_seed(rng))
         if mode == "Snow":
-            layers = tuple(K.SnowLayer(density(), uniform(rng, 0.3, 0.9), uniform(rng, 0.2, 0.7),
-                                       uniform(rng, 0.4, 0.8), uniform(rng, -30.0, 30.0), speed(),
-                                       uniform(rng, 0.0001, 0.001))
-                           for _ in range(int(rng.integers(1, 4))))
-            return WeatherParams(layers, 0.0, draw_seed(rng))
+            snow = tuple(K.SnowLayer(density(), uniform(rng, 0.3, 0.9), uniform(rng, 0.2, 0.7),
+                                     uniform(rng, 0.4, 0.8), uniform(rng, -30.0, 30.0), speed(),
+                                     uniform(rng, 0.0001, 0.001))
+                         for _ in range(int(rng.integers(1, 4))))
+            return WeatherParams(snow, 0.0, draw_seed(rng))
         if mode == "Fog":
-            layer = K.CloudLayer(intensity(), uniform(rng, -2.0, -1.5), 2.0, uniform(rng, 0.7, 0.9), 0.3,
-                                 int(rng.integers(2, 9)), uniform(rng, -4.0, -2.0), 0.9, density())
-            return WeatherParams((layer,), 0.0, draw_seed(rng))
+            fog = K.CloudLayer(intensity(), uniform(rng, -2.0, -1.5), 2.0, uniform(rng, 0.7, 0.9), 0.3,
+                               int(rng.integers(2, 9)), uniform(rng, -4.0, -2.0), 0.9, density())
+            return WeatherParams((fog,), 0.0, draw_seed(rng))
         count = int(rng.integers(1, 3))
         which = (0, 1) if count == 2 else (int(rng.integers(0, 2)),)
-        layers = []
+        clouds: list[K.CloudLayer] = []
         for i in which:
             if i == 0:
-                layers.append(K.CloudLayer(intensity(), uniform(rng, -2.5, -2.0), 10.0, 0.0, uniform(rng, 0.25, 0.75),
+                clouds.append(K.CloudLayer(intensity(), uniform(rng, -2.5, -2.0), 10.0, 0.0, uniform(rng, 0.25, 0.75),
                                            int(rng.integers(2, 9)), uniform(rng, -2.5, -2.0), uniform(rng, 0.8, 1.0),
                                            density()))
             else:
-                layers.append(K.CloudLayer(intensity(), uniform(rng, -2.0, -1.0), 10.0, 0.0, uniform(rng, 0.5, 1.0),
+                clouds.append(K.CloudLayer(intensity(), uniform(rng, -2.0, -1.0), 10.0, 0.0, uniform(rng, 0.5, 1.0),
                                            int(rng.integers(64, 129)), uniform(rng, -2.0, -1.0),
                                            uniform(rng, 1.0, 1.4), max(0.0, 0.8 + 1.4 * (density() - 0.5))))
-        return WeatherParams(tuple(layers), 0.0, draw_seed(rng))
+        return WeatherParams(tuple(clouds), 0.0, draw_seed(rng))
 
     def apply_image(self, image: np.ndarray, params: WeatherParams) -> np.ndarray:
         gen = KN.generator(params.seed)
