@@ -352,6 +352,11 @@ class AffineOperator(Operator):
     def apply_boxes(self, boxes: np.ndarray, params: Any, meta: ImageMeta) -> np.ndarray:
         return transform_boxes(boxes, self.matrix(params, meta))
 
+    def apply_mask(self, mask: np.ndarray, params: Any, meta: ImageMeta) -> np.ndarray:
+        """A segmentation mask moved with the image: nearest neighbour through the matrix, fill 0
+        (operators that resize override this with imgaug's resize of a segmentation map)."""
+        return warp_mask(mask, self.matrix(params, meta), self.output_size(params, meta))
+
     def run(self, sample: Sample, rng: Any, params: Any = None, policy: BoxPolicy | None = None) -> Outcome:
         """As :meth:`Operator.run`, and a sample's shapes (:mod:`augment.geometry`) and mask move
         through the same matrix: objects with a shape are boxed by their moved shape, then the box
@@ -370,7 +375,7 @@ class AffineOperator(Operator):
         new_image = self._apply_described(image, params, meta)
         m = self.matrix(params, meta)
         h, w = new_image.shape[0], new_image.shape[1]
-        mask = None if sample.mask is None else warp_mask(sample.mask, m, (h, w))
+        mask = None if sample.mask is None else self.apply_mask(sample.mask, params, meta)
         if sample.shapes is None:
             outcome = self.finish(sample, new_image, self.apply_boxes(sample.boxes, params, meta), params, policy)
             if outcome.sample is None:
@@ -421,6 +426,23 @@ def warp_mask(mask: np.ndarray, matrix: np.ndarray, out_hw: tuple[int, int]) -> 
         return warp_affine(mask, matrix, out_hw, interpolation=cv2.INTER_NEAREST, fill=0)
     out = warp_affine(mask.astype(np.float64), matrix, out_hw, interpolation=cv2.INTER_NEAREST, fill=0)
     return out.astype(mask.dtype)
+
+
+def resize_mask(mask: np.ndarray, height: int, width: int) -> np.ndarray:
+    """A mask resized as imgaug 0.4.0 resizes a segmentation map (``cv2.resize`` nearest neighbour:
+    output pixel ``j`` takes source pixel ``floor(j * in / out)``), so that masks stay identical to
+    ModelArts'/imgaug's. That rule sits up to half an output pixel up-left of the image and the
+    points, which move through the matrix; the difference is imgaug's, kept for parity."""
+    import cv2
+
+    if mask.shape[:2] == (height, width):
+        return mask.copy()
+    wide = mask.dtype not in (np.uint8, np.uint16, np.int16, np.float32, np.float64)
+    src = mask.astype(np.float64) if wide else mask
+    out = cv2.resize(src, (width, height), interpolation=cv2.INTER_NEAREST)
+    if out.ndim < mask.ndim:
+        out = out[:, :, None]
+    return out.astype(mask.dtype) if wide else out
 
 
 def _exact_remap(mask: np.ndarray, matrix: np.ndarray, out_hw: tuple[int, int]) -> np.ndarray | None:

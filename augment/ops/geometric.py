@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..core import validate as V
-from ..core.base import AffineOperator, Params, about_centre, register, uniform
+from ..core.base import AffineOperator, Params, about_centre, register, resize_mask, uniform
 from ..core.policy import DROP_IMAGE, BoxPolicy
 from ..kernels import geometric as K
 from ..structures import ImageMeta, image_meta
@@ -120,6 +120,18 @@ class _SidesOperator(AffineOperator):
                 flag = K.INTERPOLATIONS[self.interpolation]
             out = K.resize(out, size[0], size[1], flag)
         return out
+
+    def apply_mask(self, mask: np.ndarray, params: SidesParams, meta: ImageMeta) -> np.ndarray:
+        """Cropped or padded (fill 0) exactly, then with ``keep_size`` resized back as imgaug
+        resizes a segmentation map."""
+        sides = (params.top, params.right, params.bottom, params.left)
+        out = K.crop(mask, *sides) if self._sign < 0 else _pad_mask(mask, *sides)
+        return resize_mask(out, meta.height, meta.width) if self.keep_size else out
+
+
+def _pad_mask(mask: np.ndarray, top: int, right: int, bottom: int, left: int) -> np.ndarray:
+    widths = ((top, bottom), (left, right)) + ((0, 0),) * (mask.ndim - 2)
+    return np.pad(mask, widths)
 
 
 def _prevent_zero_size(size: int, a: int, b: int) -> tuple[int, int]:
@@ -246,6 +258,10 @@ class Resize(AffineOperator):
 
     def apply_image(self, image: np.ndarray, params: ResizeParams) -> np.ndarray:
         return K.resize(image, params.height, params.width, K.INTERPOLATIONS[self.interpolation])
+
+    def apply_mask(self, mask: np.ndarray, params: ResizeParams, meta: ImageMeta) -> np.ndarray:
+        """As imgaug resizes a segmentation map (nearest neighbour, :func:`resize_mask`)."""
+        return resize_mask(mask, params.height, params.width)
 
 
 # --------------------------------------------------------------------------- Rotate / Scale / Shear
