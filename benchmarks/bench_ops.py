@@ -609,14 +609,13 @@ def print_run(doc, out):
 # --------------------------------------------------------------------------------------------------
 # all: every environment, alternating, under taskset
 # --------------------------------------------------------------------------------------------------
-def cmd_all(args):
-    envs = [e for e in (args.env or ENV_ORDER)]
-    outdir = args.results_dir
-    os.makedirs(outdir, exist_ok=True)
-    taskset = shutil.which("taskset")
+def snapshot_env(augment_rev: str | None) -> dict:
+    """The environment for the peer processes: with ``augment_rev``, ``augment/`` at that commit is
+    unpacked to /tmp and named in BENCH_AUGMENT_SNAPSHOT, so that a committed state is measured, not
+    the (possibly half-edited) work tree."""
     env_vars = dict(os.environ)
-    if args.augment_rev:  # measure a committed state of augment/, not the (possibly half-edited) work tree
-        rev = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", args.augment_rev], capture_output=True,
+    if augment_rev:
+        rev = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", augment_rev], capture_output=True,
                              text=True, check=True).stdout.strip()
         snap = os.path.join("/tmp", f"augment-snapshot-{rev}")
         os.makedirs(snap, exist_ok=True)
@@ -625,6 +624,15 @@ def cmd_all(args):
         env_vars["BENCH_AUGMENT_SNAPSHOT"] = snap
         env_vars["BENCH_AUGMENT_REV"] = rev
         print(f"measuring augment at {rev} (snapshot {snap})", file=sys.stderr)
+    return env_vars
+
+
+def cmd_all(args):
+    envs = [e for e in (args.env or ENV_ORDER)]
+    outdir = args.results_dir
+    os.makedirs(outdir, exist_ok=True)
+    taskset = shutil.which("taskset")
+    env_vars = snapshot_env(args.augment_rev)
     files = []
     t0 = time.time()
     for run in range(1, args.runs + 1):

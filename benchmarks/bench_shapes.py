@@ -266,17 +266,7 @@ def cmd_run(args):
 
 def cmd_all(args):
     taskset = shutil.which("taskset")
-    env_vars = dict(os.environ)
-    if args.augment_rev:  # measure a committed state of augment/, not a half-edited work tree
-        rev = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", args.augment_rev], capture_output=True,
-                             text=True, check=True).stdout.strip()
-        snap = os.path.join("/tmp", f"augment-snapshot-{rev}")
-        os.makedirs(snap, exist_ok=True)
-        arc = subprocess.run(["git", "-C", REPO, "archive", rev, "augment"], capture_output=True, check=True).stdout
-        subprocess.run(["tar", "-x", "-C", snap], input=arc, check=True)
-        env_vars["BENCH_AUGMENT_SNAPSHOT"] = snap
-        env_vars["BENCH_AUGMENT_REV"] = rev
-        print(f"measuring augment at {rev} (snapshot {snap})", file=sys.stderr)
+    env_vars = B.snapshot_env(args.augment_rev)
     os.makedirs(args.results_dir, exist_ok=True)
     files = []
     for run in range(1, args.runs + 1):
