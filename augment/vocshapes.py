@@ -108,7 +108,7 @@ def write_objects(src: VocObjects, out: Any, *, filename: str, size: tuple[int, 
     import dataclasses
 
     from manifest.voc import BndBox, Circle, Dashed, Line, Point, Polygon, Polyline
-    from manifest.vocboxes import xyxy_to_voc
+    from manifest.vocboxes import keep_unchanged_text, xyxy_to_voc
 
     ann = src.ann
     numbers = out.fields["_object"]
@@ -138,9 +138,7 @@ def write_objects(src: VocObjects, out: Any, *, filename: str, size: tuple[int, 
             x1, y1, x2, y2 = box.tolist()
             vb = xyxy_to_voc(x1, y1, x2, y2)
             if o.shape.kind == "bndbox":
-                ob = o.shape.bounds()
-                same = box == src.boxes[n]
-                vb = tuple(ob[j] if same[j] else vb[j] for j in range(4))
+                vb = keep_unchanged_text(o.shape.bounds(), vb, box == src.boxes[n])
             new.shape = BndBox(*vb)
         else:
             shapes = shapes if shapes is not None else empty  # k in own: there are shapes

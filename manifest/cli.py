@@ -145,7 +145,8 @@ def cmd_convert(args: argparse.Namespace) -> int:
     for err in list(m.errors) + problems:
         print(err)
     bad = len(m.errors) + len(problems)
-    print(f"{dst}: {len(m) - len(problems)} sample(s) written, {bad} problem(s)", file=sys.stderr)
+    lost = sum(1 for p in problems if not getattr(p, "copied", False))  # a problem may still copy its sample
+    print(f"{dst}: {len(m) - lost} sample(s) written, {bad} problem(s)", file=sys.stderr)
     return 1 if bad else 0
 
 

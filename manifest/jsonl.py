@@ -26,7 +26,7 @@ import json
 import logging
 import math
 import os
-import tempfile
+import secrets
 from collections.abc import Callable, Generator, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, Self
@@ -325,6 +325,20 @@ def _lines(samples: Iterable[Any], path: str | None = None) -> Iterator[str]:
             raise _refuse_nonfinite(obj, n, path) from None
 
 
+def _new_temporary(target: Path) -> tuple[int, str]:
+    """A new temporary file beside ``target``, created with mode 0o666 so that the kernel applies
+    the process's umask (the permissions a plain ``open`` gives), without reading the umask: setting
+    it to read it is process-wide and races with other threads."""
+    folder = os.fspath(target.parent) or "."
+    for _ in range(100):
+        tmp = os.path.join(folder, f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"{folder}: no free temporary name for {target.name}")
+
+
 def write_manifest(samples: Iterable[Any], path_or_file: Any) -> int:
     """Write samples (``Sample`` objects or plain dicts) one compact JSON object per line.
 
@@ -337,13 +351,10 @@ def write_manifest(samples: Iterable[Any], path_or_file: Any) -> int:
     n = 0
     if isinstance(path_or_file, (str, os.PathLike)):
         target = Path(path_or_file)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
+        fd, tmp = _new_temporary(target)
         try:
             with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
                 n = _write_text(samples, f, os.fspath(path_or_file))
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
             os.replace(tmp, target)
         except BaseException:
             try:

@@ -68,8 +68,9 @@ class _Collector:
         self.strict = strict
         self.errors: list[LayoutError] = []
 
-    def add(self, reason: str, path: Any) -> None:
+    def add(self, reason: str, path: Any, *, copied: bool = False) -> None:
         err = LayoutError(reason, path)
+        err.copied = copied  # type: ignore[attr-defined]  # to_folder: the sample was still copied
         if self.strict:
             raise err
         log.warning("%s", err)
@@ -407,10 +408,11 @@ def _to_detection(s: Sample, src: Path, out: Path, manifest_path: Any, taken: se
     dst = out / (stem + src.suffix)
     if not locs:
         shutil.copy2(src, dst)
-        problems.add(f"no annotation-loc, image copied without .xml: {s.source}", manifest_path)
+        problems.add(f"no annotation-loc, image copied without .xml: {s.source}", manifest_path, copied=True)
         return
     if len(locs) > 1:
-        problems.add(f"{len(locs)} VOC files for one image; only the first is used: {s.source}", manifest_path)
+        problems.add(f"{len(locs)} VOC files for one image; only the first is used: {s.source}", manifest_path,
+                     copied=True)
     loc = resolve_loc(locs[0], manifest_path)
     if is_remote(loc):
         problems.add(f"remote annotation not copied: {loc}", manifest_path)

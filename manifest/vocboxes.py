@@ -91,6 +91,16 @@ def xyxy_to_voc(
     return (xmin, ymin, xmax, ymax)
 
 
+def keep_unchanged_text(old: Sequence[Any], new: tuple, same: Any) -> tuple:
+    """VOC numbers ``new`` with the original text of the coordinates that did not change, unless the
+    mix would invert the box (a clipped ``xmin 0.5 .. xmax 0.8`` would read ``xmin=1, xmax=0.8``):
+    then the new numbers alone, which :func:`xyxy_to_voc` keeps ordered."""
+    mixed = tuple(old[k] if same[k] else new[k] for k in range(4))
+    if float(mixed[2]) < float(mixed[0]) or float(mixed[3]) < float(mixed[1]):
+        return new
+    return mixed
+
+
 def _check_other(other_shapes: str) -> None:
     if other_shapes not in _OTHER:
         raise ValueError(f"other_shapes must be one of {_OTHER}, got {other_shapes!r}")
@@ -216,8 +226,7 @@ def with_boxes(
         x1, y1, x2, y2 = new_row.tolist()
         vb = xyxy_to_voc(x1, y1, x2, y2, decimals=decimals)
         if isinstance(o.shape, BndBox):
-            ob = o.shape.bounds()
-            vb = tuple(ob[k] if same[k] else vb[k] for k in range(4))
+            vb = keep_unchanged_text(o.shape.bounds(), vb, same)
         if o.parts:
             dropped_parts += len(o.parts)
         moved = copy.copy(o)  # not dataclasses.replace: 4x slower, and every field is kept anyway

@@ -8,9 +8,9 @@ Configuration (JSON-ready, round-trips through :meth:`Pipeline.from_config`)::
 A bare list of operator objects is accepted too (seed and box policy then come from the
 arguments).
 
-Seeding: operator ``k`` applied to sample ``index`` in ``epoch`` draws from
-``SeedSequence(seed, spawn_key=(epoch, index, k))`` (:mod:`augment.random`). Pass ``index`` to make
-a run independent of call order (the dataloader and the batch job do); without it, each call
+Seeding: operator ``k`` applied to sample ``index`` in ``epoch`` draws from the Philox-4x64
+stream keyed by ``SeedSequence(seed)`` at counter ``(0, k, index, epoch)`` (:mod:`augment.random`).
+Pass ``index`` to make a run independent of call order (the dataloader and the batch job do); without it, each call
 takes the next value of a per-pipeline counter, so a sequential script still gets a different
 draw for every image.
 

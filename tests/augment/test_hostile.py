@@ -358,3 +358,60 @@ def test_a_killed_worker_fails_its_image_not_the_run(tmp_path, monkeypatch):
     dead = next(e for e in summary["inputs"] if e["source"] == "cat/5.jpg")
     assert all("worker process died" in r["reason"] for r in dead["results"])
     assert summary["exit_code"] == 3
+
+
+# --------------------------------------------------------------------------- defects found reading (#17)
+def test_a_clipped_box_keeps_its_text_only_when_that_cannot_invert_it():
+    from manifest import read_voc
+    from manifest.vocboxes import to_boxes, with_boxes
+
+    xml = (b"<annotation><filename>a.jpg</filename><size><width>20</width><height>20</height><depth>3</depth>"
+           b"</size><object><name>x</name><bndbox><xmin>0.5</xmin><ymin>2</ymin><xmax>0.8</xmax><ymax>9</ymax>"
+           b"</bndbox></object></annotation>")
+    ann = read_voc(xml)
+    vb = to_boxes(ann)
+    clipped = np.clip(vb.boxes, 0, 20)  # x1 -0.5 -> 0: xmin becomes 1, xmax keeps its text 0.8
+    b = with_boxes(ann, clipped, base=vb).objects[0].shape
+    assert float(b.xmin) <= float(b.xmax) and float(b.ymin) <= float(b.ymax)
+
+
+def test_writing_a_manifest_leaves_the_process_umask_alone(tmp_path):
+    import threading
+
+    from manifest import Sample, write_manifest
+
+    seen = []
+    stop = threading.Event()
+
+    def watch():
+        while not stop.is_set():
+            old = os.umask(0o022)
+            os.umask(old)
+            seen.append(old)
+
+    os.umask(0o022)
+    t = threading.Thread(target=watch)
+    t.start()
+    try:
+        for i in range(200):
+            write_manifest([Sample.classification(f"a{i}.jpg", "cat")], tmp_path / "m.manifest")
+    finally:
+        stop.set()
+        t.join()
+    assert set(seen) == {0o022}
+    assert (os.stat(tmp_path / "m.manifest").st_mode & 0o777) == 0o644
+
+
+def test_manifest_convert_counts_samples_copied_despite_a_problem(tmp_path, capsys):
+    from manifest.cli import main as manifest_main
+
+    src = tmp_path / "imgs"
+    _img(src / "a.jpg")
+    _img(src / "b.jpg", seed=1)
+    man = tmp_path / "m.manifest"
+    man.write_text(json.dumps({"source": str(src / "a.jpg"), "annotation": [
+        {"type": "modelarts/object_detection", "annotation-loc": str(src / "missing.xml")}]}) + "\n"
+        + json.dumps({"source": str(src / "b.jpg")}) + "\n")
+    manifest_main(["convert", str(man), str(tmp_path / "out"), "--layout", "detection"])
+    err = capsys.readouterr().err
+    assert "1 sample(s) written" in err  # b.jpg was copied (without an .xml), a.jpg's VOC is unreadable
