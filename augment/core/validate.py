@@ -85,3 +85,26 @@ def ordered(op: str, lo_name: str, lo: float, hi_name: str, hi: float) -> None:
     """``lo <= hi``, for ranges that must not be reversed."""
     if lo > hi:
         raise ConfigError(f"{op}: {lo_name!r} ({lo:g}) must not be greater than {hi_name!r} ({hi:g})")
+
+
+def optional_range(
+    op: Any, lo_name: str, hi_name: str, default: tuple[float, float], lo: float | None, hi: float | None
+) -> None:
+    """Check the pair ``lo_name``/``hi_name`` of ``op`` where ``None`` means "the default of the
+    operator's mode" (``default``): given values are checked and coerced, ``None`` stays ``None``
+    (so a copy with another mode, ``evolve`` or an edited config, takes that mode's default), and
+    the pair as it will be used must be ordered."""
+    a, b = getattr(op, lo_name), getattr(op, hi_name)
+    if a is not None:
+        a = number(op.name, lo_name, a, lo, hi)
+        op._set(lo_name, a)
+    if b is not None:
+        b = number(op.name, hi_name, b, lo, hi)
+        op._set(hi_name, b)
+    ordered(op.name, lo_name, default[0] if a is None else a, hi_name, default[1] if b is None else b)
+
+
+def effective_range(op: Any, lo_name: str, hi_name: str, default: tuple[float, float]) -> tuple[float, float]:
+    """The pair of :func:`optional_range` as used: each ``None`` replaced by its default."""
+    a, b = getattr(op, lo_name), getattr(op, hi_name)
+    return (float(default[0]) if a is None else float(a), float(default[1]) if b is None else float(b))

@@ -10,7 +10,7 @@ image, fusable with its neighbours in a pipeline); ``LightArithmetic`` is one on
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -178,23 +178,22 @@ class LightContrast(LutOperator):
         n = self.name
         func = V.choice(n, "func", self.func, _FUNCS)
         self._set("func", func)
-        dlo, dhi = _GAIN_DEFAULTS.get(func, (1.0, 1.0))
-        if self.gain_min is None:
-            self._set("gain_min", dlo)
-        if self.gain_max is None:
-            self._set("gain_max", dhi)
         _range(self, "gamma_min", "gamma_max", 0.0, 100.0, lo_open=True)
-        _range(self, "gain_min", "gain_max", 0.0, 1000.0)
+        V.optional_range(self, "gain_min", "gain_max", _GAIN_DEFAULTS.get(func, (1.0, 1.0)), 0.0, 1000.0)
         _range(self, "cutoff_min", "cutoff_max", 0.0, 1.0)
         _range(self, "alpha_min", "alpha_max", 0.0, 100.0)
+
+    def gain_range(self) -> tuple[float, float]:
+        """The gain range as drawn: a ``None`` bound takes the function's imgaug default when it is
+        used (so ``evolve(func="sigmoid")`` gets sigmoid's)."""
+        return V.effective_range(self, "gain_min", "gain_max", _GAIN_DEFAULTS.get(self.func, (1.0, 1.0)))
 
     def sample(self, rng: Any, meta: ImageMeta) -> ContrastParams:
         f = self.func
         if f == "gamma":
             return ContrastParams(gamma=uniform(rng, self.gamma_min, self.gamma_max))
         if f in ("sigmoid", "log"):
-            # _check has replaced a None gain by the function's default
-            gain = uniform(rng, cast(float, self.gain_min), cast(float, self.gain_max))
+            gain = uniform(rng, *self.gain_range())
             if f == "log":
                 return ContrastParams(gain=gain)
             return ContrastParams(gain=gain, cutoff=uniform(rng, self.cutoff_min, self.cutoff_max))

@@ -13,7 +13,7 @@ generator seeded by a drawn seed), so seeded outputs are identical in any proces
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 
@@ -22,7 +22,6 @@ from ..core.base import Operator, Params, register, uniform
 from ..kernels import noise as KN
 from ..kernels import weather as K
 from ..structures import ImageMeta
-from .color import _range
 from .noise import draw_seed
 
 __all__ = ["Weather"]
@@ -100,21 +99,20 @@ class Weather(Operator):
     def _check(self) -> None:
         mode = V.choice(self.name, "weather_mode", self.weather_mode, _MODES)
         self._set("weather_mode", mode)
-        for key, (lo, hi) in zip(("density", "speed", "intensity"), _DEFAULTS[mode], strict=True):
-            if getattr(self, key + "_min") is None:
-                self._set(key + "_min", lo)
-            if getattr(self, key + "_max") is None:
-                self._set(key + "_max", hi)
-        _range(self, "density_min", "density_max", 0.0, 2.0)
-        _range(self, "speed_min", "speed_max", 0.0, 1.0)
-        _range(self, "intensity_min", "intensity_max", 0.0, 255.0)
+        bounds = ((0.0, 2.0), (0.0, 1.0), (0.0, 255.0))
+        for key, default, (lo, hi) in zip(("density", "speed", "intensity"), _DEFAULTS[mode], bounds, strict=True):
+            V.optional_range(self, key + "_min", key + "_max", default, lo, hi)
+
+    def ranges(self) -> dict[str, tuple[float, float]]:
+        """The ``density``, ``speed`` and ``intensity`` ranges as drawn: a ``None`` bound takes the
+        mode's default when it is used (so ``evolve(weather_mode="Fog")`` gets Fog's)."""
+        return {key: V.effective_range(self, key + "_min", key + "_max", default)
+                for key, default in zip(("density", "speed", "intensity"), _DEFAULTS[self.weather_mode], strict=True)}
 
     def sample(self, rng: Any, meta: ImageMeta) -> WeatherParams:
         mode = self.weather_mode
-        # set by _check (the mode's defaults fill the Nones)
-        d_lo, d_hi = cast(float, self.density_min), cast(float, self.density_max)
-        s_lo, s_hi = cast(float, self.speed_min), cast(float, self.speed_max)
-        i_lo, i_hi = cast(float, self.intensity_min), cast(float, self.intensity_max)
+        r = self.ranges()
+        (d_lo, d_hi), (s_lo, s_hi), (i_lo, i_hi) = r["density"], r["speed"], r["intensity"]
 
         def density() -> float:
             return uniform(rng, d_lo, d_hi)

@@ -415,3 +415,17 @@ def test_manifest_convert_counts_samples_copied_despite_a_problem(tmp_path, caps
     manifest_main(["convert", str(man), str(tmp_path / "out"), "--layout", "detection"])
     err = capsys.readouterr().err
     assert "1 sample(s) written" in err  # b.jpg was copied (without an .xml), a.jpg's VOC is unreadable
+
+
+def test_mode_dependent_defaults_follow_the_mode_in_evolve_and_edited_configs():
+    import augment as A
+
+    fog = A.Weather().evolve(weather_mode="Fog")
+    assert fog.ranges()["density"] == (0.4, 0.9)  # Fog's, not Rain's 0.03-0.14
+    cfg = A.Weather().to_dict()
+    cfg["weather_mode"] = "Snow"
+    assert A.Weather.from_dict(cfg).ranges()["density"] == (0.005, 0.075)
+    assert A.Weather(density_min=0.1).ranges()["density"] == (0.1, 0.14)  # a given bound is kept
+    assert A.LightContrast(func="gamma").evolve(func="sigmoid").gain_range() == (5.0, 6.0)
+    with pytest.raises(A.ConfigError, match="density_min"):
+        A.Weather(density_min=0.5)  # above Rain's default max: refused as before
