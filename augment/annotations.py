@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # manifest loads on first use (it needs lxml)
     from .vocshapes import VocObjects
 
 __all__ = ["AnnotationError", "BOX_SLACK", "ORIENT_TURNS", "orient_boxes", "load_voc_boxes", "read_voc_boxes",
-           "fit_voc_boxes"]
+           "drawn_view", "fit_voc_boxes"]
 
 BOX_SLACK = 1.0  # px: input boxes overhanging the image by at most this are clipped, not refused
 ORIENT_TURNS = frozenset({5, 6, 7, 8})  # EXIF orientations that swap width and height
@@ -86,42 +86,51 @@ def read_voc_boxes(voc: str | os.PathLike, other_shapes: str = "drop") -> tuple[
         raise AnnotationError(f"bad annotation: {exc}") from None
 
 
-def fit_voc_boxes(vb: VocBoxes | VocObjects, ann: VocAnnotation, h: int, w: int, orientation: int = 1, *,
-                  validate: bool = True, exif_boxes: str = "auto", notes: list | None = None) -> np.ndarray:
-    """The boxes of :func:`read_voc_boxes` on the upright ``h`` x ``w`` image: turned with the
-    image when they were drawn on the stored one, checked and clipped (see the module docstring).
+def drawn_view(ann: VocAnnotation, h: int, w: int, orientation: int = 1, exif_boxes: str = "auto",
+               notes: list | None = None) -> str:
+    """Which view of an upright ``h`` x ``w`` image with EXIF ``orientation`` a VOC file was drawn
+    on: ``"stored"`` (its boxes and shapes must be turned with the image) or ``"upright"``.
 
-    ``exif_boxes`` says which view a VOC file of an image with an EXIF orientation was drawn on:
-    ``"auto"`` lets the VOC size decide (the stored image's size, width and height swapped: the
-    stored view) and, when it cannot (a square image, a flip or half turn that keeps the size, no
-    size), takes the upright view, what browsers and ModelArts' labelling tool show, and appends a
-    note saying so to ``notes``; ``"upright"`` / ``"stored"`` decide for every image.
+    ``exif_boxes`` ``"auto"`` lets the VOC size decide (the stored image's size, width and height
+    swapped: the stored view) and, when it cannot (a square image, a flip or half turn that keeps
+    the size, no size), takes the upright view, what browsers and ModelArts' labelling tool show,
+    and appends a note saying so to ``notes``; ``"upright"`` / ``"stored"`` decide for every image.
     """
+    if orientation not in range(2, 9):
+        return "upright"
+    if exif_boxes != "auto":
+        return exif_boxes
+    vw, vh = ann.width, ann.height
+    size = (int(vw), int(vh)) if vw is not None and vh is not None else None
+    swaps = orientation in ORIENT_TURNS
+    if swaps and size == (h, w) and h != w:
+        return "stored"
+    if notes is not None and not (swaps and size == (w, h) and h != w) and (size is None or size == (w, h)):
+        why = "no VOC size" if size is None else "a square image" if swaps else "a size-keeping turn"
+        notes.append(f"EXIF orientation {orientation} with {why}: the VOC cannot tell which view its "
+                     "boxes were drawn on; taken as the upright view (--exif-boxes stored if they were "
+                     "drawn on the stored pixels)")
+    return "upright"
+
+
+def fit_voc_boxes(vb: VocBoxes | VocObjects, ann: VocAnnotation, h: int, w: int, orientation: int = 1, *,
+                  validate: bool = True, exif_boxes: str = "auto", notes: list | None = None,
+                  view: str | None = None) -> np.ndarray:
+    """The boxes of :func:`read_voc_boxes` on the upright ``h`` x ``w`` image: turned with the
+    image when they were drawn on the stored one (:func:`drawn_view`, or ``view`` when the caller
+    has decided it), checked and clipped (see the module docstring)."""
     boxes = vb.boxes
     vw, vh = ann.width, ann.height
     known = vw is not None and vh is not None
-    if orientation in range(2, 9):
-        if exif_boxes == "auto":
-            size = (int(vw), int(vh)) if known else None
-            swaps = orientation in ORIENT_TURNS
-            if swaps and size == (h, w) and h != w:
-                exif_boxes = "stored"
-            elif swaps and size == (w, h) and h != w:
-                exif_boxes = "upright"
-            else:
-                exif_boxes = "upright"
-                if notes is not None and (size is None or size == (w, h)):
-                    why = "no VOC size" if size is None else "a square image" if swaps else "a size-keeping turn"
-                    notes.append(f"EXIF orientation {orientation} with {why}: the VOC cannot tell which view its "
-                                 "boxes were drawn on; taken as the upright view (--exif-boxes stored if they were "
-                                 "drawn on the stored pixels)")
-        if exif_boxes == "stored":
-            sw, sh = (h, w) if orientation in ORIENT_TURNS else (w, h)
-            boxes = orient_boxes(boxes, orientation, w=sw, h=sh)
-            if validate and known and (int(vw), int(vh)) != (sw, sh):
-                raise AnnotationError(f"VOC size {int(vw)}x{int(vh)} does not match the stored image {sw}x{sh} "
-                                      "(--exif-boxes stored)")
-            known = False  # checked against the stored view
+    if view is None:
+        view = drawn_view(ann, h, w, orientation, exif_boxes, notes)
+    if view == "stored" and orientation in range(2, 9):
+        sw, sh = (h, w) if orientation in ORIENT_TURNS else (w, h)
+        boxes = orient_boxes(boxes, orientation, w=sw, h=sh)
+        if validate and known and (int(vw), int(vh)) != (sw, sh):
+            raise AnnotationError(f"VOC size {int(vw)}x{int(vh)} does not match the stored image {sw}x{sh} "
+                                  "(--exif-boxes stored)")
+        known = False  # checked against the stored view
     if validate and known and (int(vw), int(vh)) != (w, h):
         raise AnnotationError(f"VOC size {int(vw)}x{int(vh)} does not match the image {w}x{h}")
     if validate and len(boxes):

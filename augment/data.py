@@ -394,34 +394,28 @@ class AugmentedDataset:
         :mod:`augment.batch.work`)."""
         from manifest import ManifestError, read_voc
 
-        from .annotations import AnnotationError, fit_voc_boxes
-        from .imageio import ImageReadError, _orient, max_file_bytes
-        from .vocshapes import mask_path, read_mask, read_objects, turn_shapes
+        from .annotations import AnnotationError, drawn_view, fit_voc_boxes
+        from .imageio import ImageReadError, max_file_bytes
+        from .vocshapes import load_mask, read_objects, turn_shapes
 
         try:
             ann = read_voc(voc)
             vb = read_objects(ann, self.other_shapes, where=os.path.basename(voc))
-            boxes = fit_voc_boxes(vb, ann, h, w, orientation, validate=self.validate)
+            view = drawn_view(ann, h, w, orientation)
+            boxes = fit_voc_boxes(vb, ann, h, w, orientation, validate=self.validate, view=view)
         except (ManifestError, OSError) as exc:
             raise LoadError(f"{voc}: bad annotation: {exc}", None, rec.source) from None
         except AnnotationError as exc:
             raise LoadError(f"{voc}: {exc}", None, rec.source) from None
         shapes = vb.shapes
-        if shapes is not None and orientation in range(2, 9) and \
-                not np.array_equal(boxes, np.clip(vb.boxes, 0, [w, h, w, h])):
-            shapes = turn_shapes(shapes, orientation, h, w)
+        if shapes is not None and view == "stored":
+            shapes = turn_shapes(shapes, orientation, h, w)  # drawn on the stored pixels, as the boxes
         mask = None
         if ann.mask_source:
-            path = mask_path(ann.mask_source, voc)
             try:
-                mask, _ = read_mask(path, max_file_bytes(self.max_pixels))
+                mask, _ = load_mask(ann, voc, h, w, orientation, max_file_bytes(self.max_pixels))
             except ImageReadError as exc:
-                raise LoadError(f"{voc}: bad mask: {exc}", None, rec.source) from None
-            if mask.shape[:2] != (h, w) and orientation in range(2, 9):
-                mask = np.ascontiguousarray(_orient(mask, orientation))
-            if mask.shape[:2] != (h, w):
-                raise LoadError(f"{path}: mask size {mask.shape[1]}x{mask.shape[0]} does not match the image "
-                                f"{w}x{h}", None, rec.source)
+                raise LoadError(f"{voc}: {exc}", None, rec.source) from None
         fields: dict[str, np.ndarray] = {}
         for name, values in vb.fields.items():
             if name in _INT_FIELDS:

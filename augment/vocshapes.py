@@ -23,7 +23,8 @@ import numpy as np
 
 from .geometry import OWN, PART, Shapes
 
-__all__ = ["VocObjects", "read_objects", "write_objects", "turn_shapes", "OTHER_SHAPES"]
+__all__ = ["VocObjects", "read_objects", "write_objects", "turn_shapes", "mask_path", "read_mask", "encode_mask",
+           "load_mask", "OTHER_SHAPES"]
 
 #: what to do with objects that are not boxes: move them with the image (default), or write their
 #: bounding box instead, or refuse the file
@@ -277,3 +278,27 @@ def encode_mask(mask: np.ndarray, how: Any) -> bytes:
     kw = {"transparency": transparency} if transparency is not None and mode == "P" else {}
     im.save(buf, "PNG", **kw)
     return buf.getvalue()
+
+
+def load_mask(ann: Any, voc_path: str, h: int, w: int, orientation: int, max_bytes: int | None
+              ) -> tuple[np.ndarray, Any]:
+    """A VOC file's ``<mask_source>`` as an array on the upright ``h`` x ``w`` image (turned with an
+    EXIF ``orientation`` when it has the stored image's size) and how to write it back
+    (:func:`read_mask`); :class:`~augment.imageio.ImageReadError` naming the mask and what is wrong."""
+    from manifest.dataset import is_remote
+
+    from .imageio import ImageReadError, _orient
+
+    source = str(ann.mask_source)
+    path = mask_path(source, voc_path)
+    if is_remote(path):
+        raise ImageReadError(f"mask_source {source!r} is not a local file (download it first)")
+    try:
+        mask, how = read_mask(path, max_bytes)
+    except ImageReadError as exc:
+        raise ImageReadError(f"bad mask: {exc}") from None
+    if mask.shape[:2] != (h, w) and orientation in range(2, 9) and _orient(mask, orientation).shape[:2] == (h, w):
+        mask = np.ascontiguousarray(_orient(mask, orientation))
+    if mask.shape[:2] != (h, w):
+        raise ImageReadError(f"mask {path}: size {mask.shape[1]}x{mask.shape[0]} does not match the image {w}x{h}")
+    return mask, how

@@ -21,11 +21,19 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..annotations import AnnotationError, fit_voc_boxes
+from ..annotations import AnnotationError, drawn_view, fit_voc_boxes
 from ..core.pipeline import Pipeline
-from ..imageio import ImageReadError, ImageWriteError, atomic_write_bytes, encode_image, read_image, read_regular
+from ..imageio import (
+    ImageReadError,
+    ImageWriteError,
+    atomic_write_bytes,
+    encode_image,
+    max_file_bytes,
+    read_image,
+    read_regular,
+)
 from ..structures import Sample
-from ..vocshapes import VocObjects, encode_mask, mask_path, read_mask, read_objects, turn_shapes, write_objects
+from ..vocshapes import VocObjects, encode_mask, load_mask, mask_path, read_objects, turn_shapes, write_objects
 
 if TYPE_CHECKING:
     from manifest.voc import VocAnnotation
@@ -134,30 +142,6 @@ def _sample_of(job: _Job) -> Sample:
                   meta={"source": it.source, "info": job.info}, shapes=job.shapes, mask=job.mask)
 
 
-def _read_mask(job: _Job, spec: RunSpec, h: int, w: int) -> tuple[np.ndarray, Any]:
-    """The VOC file's ``<mask_source>`` as an array on the upright image (turned with it when it
-    has the stored image's size), or :class:`Skip` naming the mask and what is wrong."""
-    from manifest.dataset import is_remote
-
-    from ..imageio import _orient, max_file_bytes
-
-    assert job.ann is not None and job.ann.mask_source, "called for a VOC file with a mask"
-    source = str(job.ann.mask_source)
-    path = mask_path(source, job.unit.item.voc or "")
-    if is_remote(path):
-        raise Skip(f"mask_source {source!r} is not a local file (download it first)")
-    try:
-        mask, how = read_mask(path, max_file_bytes(spec.max_pixels))
-    except ImageReadError as exc:
-        raise Skip(f"bad mask: {exc}") from None
-    o = job.info.exif_orientation
-    if mask.shape[:2] != (h, w) and o in range(2, 9) and _orient(mask, o).shape[:2] == (h, w):
-        mask = np.ascontiguousarray(_orient(mask, o))
-    if mask.shape[:2] != (h, w):
-        raise Skip(f"mask {path}: size {mask.shape[1]}x{mask.shape[0]} does not match the image {w}x{h}")
-    return mask, how
-
-
 def _mask_loc(spec: RunSpec, name: str) -> str:
     """``<mask_source>`` of a written mask: where it will be (``--source-prefix``) or its name, beside
     the VOC file."""
@@ -190,17 +174,21 @@ def _stage_image(job: _Job, spec: RunSpec, pipeline: Pipeline | None) -> None:
     job.image = image
     if job.ann is not None:
         h, w = image.shape[0], image.shape[1]
+        o = job.info.exif_orientation
+        view = drawn_view(job.ann, h, w, o, spec.exif_boxes, job.notes)
         try:
-            job.boxes = fit_voc_boxes(job.vb, job.ann, h, w, job.info.exif_orientation,
-                                      validate=spec.validate, exif_boxes=spec.exif_boxes, notes=job.notes)
+            job.boxes = fit_voc_boxes(job.vb, job.ann, h, w, o, validate=spec.validate, view=view)
         except AnnotationError as exc:
             raise Skip(str(exc)) from None
         job.shapes = job.vb.shapes
+        if job.shapes is not None and view == "stored":
+            job.shapes = turn_shapes(job.shapes, o, h, w)  # drawn on the stored pixels, as the boxes
         if job.ann.mask_source:
-            job.mask, job.mask_how = _read_mask(job, spec, h, w)
-        if job.shapes is not None and job.boxes is not job.vb.boxes and job.info.exif_orientation in range(2, 9) \
-                and not np.array_equal(job.boxes, np.clip(job.vb.boxes, 0, [w, h, w, h])):
-            job.shapes = turn_shapes(job.shapes, job.info.exif_orientation, h, w)  # drawn on the stored view
+            try:
+                job.mask, job.mask_how = load_mask(job.ann, job.unit.item.voc or "", h, w, o,
+                                                   max_file_bytes(spec.max_pixels))
+            except ImageReadError as exc:
+                raise Skip(str(exc)) from None
 
 
 def _stage_augment(job: _Job, spec: RunSpec, pipeline: Pipeline) -> None:
@@ -352,8 +340,6 @@ def _copy_original(unit: Unit, spec: RunSpec) -> dict:
         mask_name = ""
         if ann.mask_source:
             from manifest.dataset import is_remote
-
-            from ..imageio import max_file_bytes
 
             src = mask_path(ann.mask_source, it.voc or "")
             if is_remote(src):

@@ -422,10 +422,18 @@ def warp_mask(mask: np.ndarray, matrix: np.ndarray, out_hw: tuple[int, int]) -> 
     exact = _exact_remap(mask, matrix, out_hw)
     if exact is not None:
         return exact
-    if mask.dtype in (np.uint8, np.uint16, np.int16, np.float32, np.float64):
-        return warp_affine(mask, matrix, out_hw, interpolation=cv2.INTER_NEAREST, fill=0)
-    out = warp_affine(mask.astype(np.float64), matrix, out_hw, interpolation=cv2.INTER_NEAREST, fill=0)
-    return out.astype(mask.dtype)
+    return _through_opencv(mask, lambda m: warp_affine(m, matrix, out_hw, interpolation=cv2.INTER_NEAREST, fill=0))
+
+
+_CV_MASK_DTYPES = (np.uint8, np.uint16, np.int16, np.float32, np.float64)  # what OpenCV warps and resizes
+
+
+def _through_opencv(mask: np.ndarray, fn: Any) -> np.ndarray:
+    """``fn(mask)`` for an OpenCV call, ids of other dtypes (int32, int64) through float64 (exact up
+    to 2**53) and back."""
+    if mask.dtype in _CV_MASK_DTYPES:
+        return fn(mask)
+    return fn(mask.astype(np.float64)).astype(mask.dtype)
 
 
 def resize_mask(mask: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -437,12 +445,8 @@ def resize_mask(mask: np.ndarray, height: int, width: int) -> np.ndarray:
 
     if mask.shape[:2] == (height, width):
         return mask.copy()
-    wide = mask.dtype not in (np.uint8, np.uint16, np.int16, np.float32, np.float64)
-    src = mask.astype(np.float64) if wide else mask
-    out = cv2.resize(src, (width, height), interpolation=cv2.INTER_NEAREST)
-    if out.ndim < mask.ndim:
-        out = out[:, :, None]
-    return out.astype(mask.dtype) if wide else out
+    out = _through_opencv(mask, lambda m: cv2.resize(m, (width, height), interpolation=cv2.INTER_NEAREST))
+    return out[:, :, None] if out.ndim < mask.ndim else out
 
 
 def _exact_remap(mask: np.ndarray, matrix: np.ndarray, out_hw: tuple[int, int]) -> np.ndarray | None:
