@@ -39,7 +39,7 @@ from .kernels.points import (
     transform_points,
 )
 
-__all__ = ["Shapes", "FitReport", "move_shapes", "fit_shapes", "own_boxes", "KINDS", "OWN", "PART"]
+__all__ = ["Shapes", "FitReport", "move_shapes", "fit_shapes", "own_boxes", "widen_boxes", "KINDS", "OWN", "PART"]
 
 #: shape kinds, as stored in :attr:`Shapes.kind`
 POLYGON, POLYLINE, LINE, POINT, CIRCLE, BOX = range(6)
@@ -186,10 +186,9 @@ def move_shapes(shapes: Shapes, matrix: np.ndarray) -> tuple[Shapes, int]:
     return Shapes(out.points, out.offsets, kind, out.owner, out.role, out.radius, out.tags), int(circles.sum())
 
 
-def _footprint(shapes: Shapes, bounds: np.ndarray | None = None) -> np.ndarray:
-    """Per shape the box it covers: its bounds, widened to at least one pixel in each direction
-    (about its centre), so that a point or a straight line still has a box with area."""
-    b = shapes.bounds() if bounds is None else bounds.copy()
+def widen_boxes(b: np.ndarray) -> np.ndarray:
+    """``(N, 4)`` boxes widened (in place) to at least one pixel in each direction about their
+    centre, so that the box of a point or a straight line still has area; returns ``b``."""
     if len(b):
         lo, hi = b[:, :2], b[:, 2:]
         short = hi - lo < 1
@@ -198,6 +197,11 @@ def _footprint(shapes: Shapes, bounds: np.ndarray | None = None) -> np.ndarray:
             b[:, :2] = np.where(short, mid - 0.5, lo)
             b[:, 2:] = np.where(short, mid + 0.5, hi)
     return b
+
+
+def _footprint(shapes: Shapes, bounds: np.ndarray | None = None) -> np.ndarray:
+    """Per shape the box it covers: its bounds, at least one pixel each way (:func:`widen_boxes`)."""
+    return widen_boxes(shapes.bounds() if bounds is None else bounds.copy())
 
 
 def own_boxes(shapes: Shapes, boxes: np.ndarray, bounds: np.ndarray | None = None) -> np.ndarray:

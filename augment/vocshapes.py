@@ -67,7 +67,7 @@ def read_objects(ann: Any, other_shapes: str = "move", where: str = "VOC") -> Vo
 
     if other_shapes not in OTHER_SHAPES:
         raise ValueError(f"other_shapes must be one of {OTHER_SHAPES}, got {other_shapes!r}")
-    boxes, labels, shapes = [], [], []
+    boxes, labels, shapes, shaped = [], [], [], []
     fields: dict[str, list] = {f: [] for f in FIELDS}
     for i, o in enumerate(ann.objects):
         sh = o.shape
@@ -81,6 +81,7 @@ def read_objects(ann: Any, other_shapes: str = "move", where: str = "VOC") -> Vo
             kind, pts, radius, tag = _own_shape(o, i)  # type: ignore[misc]
             p = np.asarray(pts, np.float32)
             lo, hi = p.min(axis=0) - radius, p.max(axis=0) + radius
+            shaped.append(len(boxes))
             boxes.append((float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])))
             if other_shapes == "move":
                 shapes.append((kind, p, i, OWN, radius, tag))
@@ -92,10 +93,10 @@ def read_objects(ann: Any, other_shapes: str = "move", where: str = "VOC") -> Vo
         for f in FIELDS:
             fields[f].append(getattr(o, f))
     arr = np.asarray(boxes, np.float32).reshape(-1, 4)
-    if other_shapes == "move" and len(arr):  # objects with a shape: box at least a pixel each way
-        from .geometry import own_boxes
+    if shaped:  # objects with a shape (moved, or written as their box): at least a pixel each way
+        from .geometry import widen_boxes
 
-        arr = own_boxes(Shapes.from_lists(shapes), arr) if shapes else arr
+        arr[shaped] = widen_boxes(arr[shaped])
     return VocObjects(arr, labels, fields, Shapes.from_lists(shapes) if shapes else None, ann)
 
 

@@ -293,3 +293,23 @@ def test_datasets_yield_shapes_and_masks_and_collate_batches_them(tmp_path):
     batch = AT.collate([ds[0], ds[1]])
     assert batch["mask"].shape == (2, 48, 64) and isinstance(batch["points"], list)
     assert torch.is_tensor(batch["points"][0])
+
+
+def test_other_shapes_bbox_gives_points_a_box_with_area_not_a_failed_image(tmp_path):
+    """--other-shapes bbox: a point's box is widened to a pixel as in 'move' (it was zero-area, and
+    the operator's validation failed the whole image: seen on the real all-shapes sample)."""
+    src = tmp_path / "in"
+    src.mkdir()
+    Image.fromarray(make_image(60, 80)).save(src / "a.jpg")
+    (src / "a.xml").write_text("<annotation><filename>a.jpg</filename><size><width>80</width><height>60</height>"
+                               "<depth>3</depth></size><object><name>p</name><point><x>40</x><y>30</y></point>"
+                               "</object><object><name>b</name><bndbox><xmin>5</xmin><ymin>5</ymin><xmax>20</xmax>"
+                               "<ymax>20</ymax></bndbox></object></annotation>")
+    out = tmp_path / "out"
+    assert main(["run", str(src), "-o", str(out), "--op", "Rotate(angle_min=10, angle_max=10, box_policy='clip')",
+                 "--seed", "1", "--other-shapes", "bbox", "-q"]) == 0
+    rec = json.loads((out / "summary.json").read_text())["inputs"][0]["results"][0]
+    after = read_voc(out / "Data" / rec["files"][1])
+    left_out = [n for n in rec.get("notes", []) if "left out" in n]
+    assert rec["status"] == "written" and len(after.objects) + len(left_out) == 2
+    assert all(o.shape.kind == "bndbox" for o in after.objects)
