@@ -25,6 +25,9 @@ __all__ = [
     "SampleError",
     "BoxError",
     "UnsupportedImageError",
+    "RunError",
+    "FatalRunError",
+    "Interrupted",
 ]
 
 
@@ -54,3 +57,22 @@ class BoxError(SampleError):
 
 class UnsupportedImageError(AugmentError, TypeError):
     """An image whose dtype or shape the operator does not support."""
+
+
+class RunError(AugmentError):
+    """A batch run that cannot start: bad input or output folder, settings that differ from the
+    run being resumed, an unreadable manifest, a flag out of range."""
+
+
+class FatalRunError(RunError):
+    """An error that dooms every remaining unit (the output disk is full or read-only, the
+    output folder is gone): the run stops, keeps its journal and summary (``.summary``, when it
+    could be written), and a re-run finishes."""
+
+    def __init__(self, message: str, summary: dict | None = None) -> None:
+        super().__init__(message)
+        self.summary = summary
+
+
+class Interrupted(AugmentError):
+    """The run was stopped (Ctrl-C); what was finished is kept and a re-run completes the rest."""

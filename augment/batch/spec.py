@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import AugmentError
+from ..errors import FatalRunError, Interrupted, RunError
 from ..imageio import DEFAULT_MAX_PIXELS
 
 __all__ = ["RunSpec", "RunError", "FatalRunError", "Interrupted", "LAYOUTS", "USAGES", "EXIF_BOXES"]
@@ -14,25 +14,6 @@ __all__ = ["RunSpec", "RunError", "FatalRunError", "Interrupted", "LAYOUTS", "US
 LAYOUTS = ("auto", "classification", "detection", "manifest")
 USAGES = ("TRAIN", "EVAL", "TEST", "INFERENCE", "inherit")
 EXIF_BOXES = ("auto", "upright", "stored")
-
-
-class RunError(AugmentError):
-    """A batch run that cannot start: bad input or output folder, settings that differ from the
-    run being resumed, an unreadable manifest, a flag out of range."""
-
-
-class FatalRunError(RunError):
-    """An error that dooms every remaining unit (the output disk is full or read-only, the
-    output folder is gone): the run stops, keeps its journal and summary (``.summary``, when it
-    could be written), and a re-run finishes."""
-
-    def __init__(self, message: str, summary: dict | None = None) -> None:
-        super().__init__(message)
-        self.summary = summary
-
-
-class Interrupted(AugmentError):
-    """The run was stopped (Ctrl-C); what was finished is kept and a re-run completes the rest."""
 
 
 @dataclass(frozen=True)
