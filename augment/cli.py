@@ -68,7 +68,12 @@ def parse_op(text: str) -> dict:
 
 def _read_json_config(path: str) -> Any:
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        if "://" in path:  # a URL (s3://, obs://, ...), read as the run reads its inputs
+            from .batch import storage
+
+            text = storage.read(path, 64 << 20).decode("utf-8")
+        else:
+            text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"--ops {path}: {getattr(exc, 'strerror', None) or exc}") from None
 
@@ -113,8 +118,9 @@ def load_pipeline(args: argparse.Namespace) -> Pipeline:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .batch import FatalRunError, Interrupted, RunSpec, format_summary, parse_split, run
+    from .batch import FatalRunError, Interrupted, RunSpec, format_summary, parse_split, run, storage
 
+    storage.configure(args.endpoint_url)
     pipeline = load_pipeline(args)
     spec = RunSpec(
         input=args.input,
@@ -133,9 +139,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         base=args.base,
         exif_boxes=args.exif_boxes,
         empty=args.empty,
+        endpoint_url=args.endpoint_url,
     )
     try:
-        summary = run(spec, workers=args.workers, progress=not args.quiet, owns_process=args.owns_process)
+        summary = run(spec, workers=args.workers, progress=not args.quiet, owns_process=args.owns_process,
+                      engine=args.engine, address=args.address)
     except Interrupted as exc:
         print(f"augment run: {exc}", file=sys.stderr)
         return 130
@@ -208,15 +216,23 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ops", help="list every operator with its parameters and defaults")
     p.set_defaults(func=cmd_ops)
     p = sub.add_parser("run", help="augment a folder or a manifest into OUTPUT (Data/, output.manifest)")
-    p.add_argument("input", help="classification folder, detection folder (images + VOC .xml) or manifest")
-    p.add_argument("-o", "--output", required=True, help="output folder (must not be inside the input)")
+    p.add_argument("input", help="classification folder, detection folder (images + VOC .xml) or manifest; "
+                   "a local path or a URL (s3://, obs://, any fsspec protocol)")
+    p.add_argument("-o", "--output", required=True,
+                   help="output folder, local or a URL (must not be inside the input)")
     _pipeline_args(p)
     p.add_argument("--layout", default="auto", choices=["auto", "classification", "detection", "manifest"])
     p.add_argument("--copies", type=_int_in(0, 100_000, "--copies"), default=1,
                    help="augmented copies per input (default 1)")
     p.add_argument("--include-originals", action="store_true", help="also copy the inputs into the output")
     p.add_argument("--workers", type=_int_in(1, 1024, "--workers"), default=1,
-                   help="processes (default 1); output is the same for any count")
+                   help="processes, or Ray actors with --engine ray (default 1); output is the same for any count")
+    p.add_argument("--engine", default="local", choices=["local", "ray"],
+                   help="where the work runs: this machine (default) or a Ray cluster (the 'ray' extra)")
+    p.add_argument("--address", metavar="ADDR", help="the Ray cluster (ray://host:10001 or host:6379; default: "
+                   "the RAY_ADDRESS variable, else a local cluster for this run)")
+    p.add_argument("--endpoint-url", metavar="URL", help="the object store's endpoint for s3:// and obs:// "
+                   "(default: AWS_ENDPOINT_URL / fsspec's settings; for obs://, OBS_ENDPOINT or S3_ENDPOINT)")
     p.add_argument("--quality", type=_int_in(1, 100, "--quality"), default=95, help="JPEG quality, 1-100 (default 95)")
     p.add_argument("--usage", type=str.upper, choices=["TRAIN", "EVAL", "TEST", "INFERENCE", "INHERIT"],
                    help="usage of every output line (default: TRAIN for a folder, the input's own for a manifest)")

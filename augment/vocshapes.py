@@ -225,8 +225,17 @@ def mask_path(mask_source: str, voc_path: str) -> str:
 
     from manifest.dataset import is_remote
 
+    from .batch import storage
+
     if is_remote(mask_source) or os.path.isabs(mask_source):
         return mask_source
+    if storage.is_url(voc_path):  # a VOC file in object storage: its mask is beside it (or one up)
+        here = storage.dirname(voc_path)
+        first = storage.resolve(mask_source, voc_path)
+        if storage.exists(first):
+            return first
+        up = storage.resolve(mask_source, here)
+        return up if storage.exists(up) else first
     here = os.path.dirname(os.path.abspath(voc_path))
     for base in (here, os.path.dirname(here)):
         cand = os.path.normpath(os.path.join(base, mask_source))
@@ -245,7 +254,9 @@ def read_mask(path: str, max_bytes: int | None) -> tuple[np.ndarray, Any]:
 
     from .imageio import ImageReadError, read_regular
 
-    data = read_regular(path, max_bytes=max_bytes)
+    from .batch import storage
+
+    data = storage.read(path, max_bytes) if storage.is_url(path) else read_regular(path, max_bytes=max_bytes)
     try:
         im: Image.Image = Image.open(io.BytesIO(data))
         im.load()
@@ -286,14 +297,10 @@ def load_mask(ann: Any, voc_path: str, h: int, w: int, orientation: int, max_byt
     """A VOC file's ``<mask_source>`` as an array on the upright ``h`` x ``w`` image (turned with an
     EXIF ``orientation`` when it has the stored image's size) and how to write it back
     (:func:`read_mask`); :class:`~augment.imageio.ImageReadError` naming the mask and what is wrong."""
-    from manifest.dataset import is_remote
-
     from .imageio import ImageReadError, _orient
 
     source = str(ann.mask_source)
-    path = mask_path(source, voc_path)
-    if is_remote(path):
-        raise ImageReadError(f"mask_source {source!r} is not a local file (download it first)")
+    path = mask_path(source, voc_path)  # a URL is read through augment.batch.storage
     try:
         mask, how = read_mask(path, max_bytes)
     except ImageReadError as exc:

@@ -47,7 +47,8 @@ from ..annotations import BOX_SLACK
 from ..core.pipeline import Pipeline
 from ..errors import ConfigError
 from ..random import fresh_seed
-from . import engine, journal, plan, summary, work
+from . import engine as local_engine
+from . import journal, plan, storage, summary, work
 from .engine import tune_process
 from .plan import Item, Unit, discover
 from .spec import EXIF_BOXES, LAYOUTS, USAGES, FatalRunError, Interrupted, RunError, RunSpec, parse_split
@@ -58,8 +59,13 @@ __all__ = ["RunSpec", "RunError", "FatalRunError", "Interrupted", "Item", "disco
 
 log = logging.getLogger(__name__)
 
+ENGINES = ("local", "ray")
+
 
 def _check_folders(spec: RunSpec, items: Sequence[Item]) -> None:
+    if storage.is_url(spec.input) or storage.is_url(spec.output):
+        _check_urls(spec, items)
+        return
     inp = Path(spec.input).resolve()
     out = Path(spec.output).resolve()
     if out.exists() and not out.is_dir():
@@ -85,6 +91,22 @@ def _check_folders(spec: RunSpec, items: Sequence[Item]) -> None:
                 raise RunError(f"input file {p} is inside the output folder {out}: choose another folder")
 
 
+def _check_urls(spec: RunSpec, items: Sequence[Item]) -> None:
+    """The rules of :func:`_check_folders` where the input or the output is a URL."""
+    out = spec.output.rstrip("/")
+    if not storage.is_url(out):
+        return  # a remote input cannot be inside a local output
+    if storage.inside(out, spec.input) and not storage.isfile(spec.input):
+        raise RunError(f"output {out} is inside the input folder {spec.input}: choose another folder "
+                       "(the input is never written to)")
+    if storage.inside(spec.input, out):
+        raise RunError(f"input {spec.input} is inside the output folder {out}: choose another folder")
+    for it in items:
+        for p in (it.image, it.voc):
+            if p and storage.is_url(p) and storage.inside(p, out):
+                raise RunError(f"input file {p} is inside the output folder {out}: choose another folder")
+
+
 def _seeded(spec: RunSpec) -> RunSpec:
     """``spec`` with a seed: its own, the one an earlier unseeded run in the same output drew
     (so that re-running the same command resumes it), or a fresh one."""
@@ -103,6 +125,9 @@ def _seeded(spec: RunSpec) -> RunSpec:
 
 
 def _make_output(spec: RunSpec) -> None:
+    if storage.is_url(spec.output):
+        storage.check_output(spec.output)  # folders are implicit in object storage
+        return
     try:
         (Path(spec.output) / "Data").mkdir(parents=True, exist_ok=True)
         (Path(spec.output) / journal.STATE_DIR).mkdir(exist_ok=True)
@@ -116,8 +141,13 @@ def _make_output(spec: RunSpec) -> None:
         raise RunError(f"cannot write into {Path(spec.output) / 'Data'}: {exc.strerror or exc}") from None
 
 
-def run(spec: RunSpec, *, workers: int = 1, progress: bool = True, owns_process: bool = False) -> dict:
+def run(spec: RunSpec, *, workers: int = 1, progress: bool = True, owns_process: bool = False,
+        engine: str = "local", address: str | None = None) -> dict:
     """Run the job described by ``spec``; returns the summary (also written to summary.json).
+
+    ``engine="local"`` runs ``workers`` processes on this machine; ``engine="ray"`` runs the same
+    units on a Ray cluster (``address``; default: the one ``ray.init`` finds, or a local one) with
+    ``workers`` actors (:mod:`augment.batch.ray_engine`). Same seed, same output bytes and summary.
 
     ``owns_process=True`` says the calling process exists only for this run and has not used
     OpenCV yet (``augment run`` does this): the job may then tune its allocator
@@ -127,6 +157,11 @@ def run(spec: RunSpec, *, workers: int = 1, progress: bool = True, owns_process:
     """
     if not isinstance(workers, int) or isinstance(workers, bool) or not 1 <= workers <= 1024:
         raise RunError(f"workers must be a whole number from 1 to 1024 (got {workers!r})")
+    if engine not in ENGINES:
+        raise RunError(f"engine must be one of {', '.join(ENGINES)} (got {engine!r})")
+    if address is not None and engine != "ray":
+        raise RunError("address applies to engine='ray'")
+    storage.configure(spec.endpoint_url)
     try:
         Pipeline.from_config(spec.pipeline)
     except ConfigError as exc:
@@ -152,7 +187,8 @@ def run(spec: RunSpec, *, workers: int = 1, progress: bool = True, owns_process:
         try:
             log_.add(rec)
         except OSError as exc:
-            reason = work.fatal_reason(exc, Path(spec.output) / journal.STATE_DIR) or f"cannot write the journal: {exc}"
+            reason = work.fatal_reason(exc, storage.join(spec.output, journal.STATE_DIR)) or (
+                f"cannot write the journal: {exc}")
             stopped.append(reason)
             return False
         done[rec["unit"]] = rec
@@ -160,7 +196,12 @@ def run(spec: RunSpec, *, workers: int = 1, progress: bool = True, owns_process:
         return True
 
     try:
-        engine.run_local(todo, spec, workers, sink, owns_process)
+        if engine == "ray":
+            from . import ray_engine
+
+            ray_engine.run_ray(todo, spec, workers, sink, address)
+        else:
+            local_engine.run_local(todo, spec, workers, sink, owns_process)
     except KeyboardInterrupt:
         bar.close()
         finished = sum(1 for u in units if u.key in done)

@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import tempfile
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import storage
 from .spec import LAYOUTS, RunError, RunSpec
 
 __all__ = ["Item", "Unit", "discover", "assign_names", "units_of", "groups_of", "GROUP", "MAX_STEM_BYTES",
@@ -77,42 +80,70 @@ def discover(input_path: str | os.PathLike, layout: str = "auto", *, base: str |
     layout was chosen. ``base``: the folder a manifest's relative paths are resolved against
     (default: the manifest's folder)."""
     from manifest import ManifestError, read_manifest
-    from manifest.dataset import is_remote, resolve_loc
-    from manifest.layouts import from_folder
 
     if layout not in LAYOUTS:
         raise RunError(f"unknown layout {layout!r}; expected one of {', '.join(LAYOUTS)}")
-    path = Path(input_path)
-    if not path.exists():
-        raise RunError(f"{path}: no such file or folder")
-    kind = layout if layout != "auto" else ("manifest" if path.is_file() else "auto-folder")
-    problems: list[dict] = []
-    info: dict = {}
+    remote = storage.is_url(os.fspath(input_path))
+    if remote:
+        url = os.fspath(input_path)
+        what = storage.check_input(url)
+        path = Path(tempfile.mkdtemp(prefix="augment-listing-")) if what == "folder" else Path(url)
+        is_file = what == "file"
+    else:
+        path = Path(input_path)
+        if not path.exists():
+            raise RunError(f"{path}: no such file or folder")
+        is_file = path.is_file()
+    kind = layout if layout != "auto" else ("manifest" if is_file else "auto-folder")
+    if remote and not is_file:
+        try:
+            if kind == "manifest":
+                raise RunError(f"{url}: --layout manifest needs a manifest file, not a folder")
+            _mirror_listing(url, path)
+            return _discover_folder(path, kind, layout, base, mirror_of=url)
+        finally:
+            shutil.rmtree(path, ignore_errors=True)
     if kind == "manifest":
-        if not path.is_file():
+        if not is_file:
             raise RunError(f"{path}: --layout manifest needs a manifest file, not a folder")
         try:
-            m = read_manifest(path, strict=False)
+            m = read_manifest(storage.NamedBytes(storage.read(url), url) if remote else path, strict=False)
         except (ManifestError, OSError) as exc:
-            raise RunError(f"{path}: cannot read the manifest: {exc}") from None
-        if base is not None and not Path(base).is_dir():
+            raise RunError(f"{input_path}: cannot read the manifest: {exc}") from None
+        if base is not None and not (storage.is_url(base) or Path(base).is_dir()):
             raise RunError(f"--base {base}: not a folder")
-        # resolve_loc joins a relative path to the folder of the path it is given
-        anchor = Path(base) / "manifest" if base is not None else path
+        # relative paths are joined to the folder of the anchor
+        anchor: str | None = storage.join(os.fspath(base), "manifest") if base is not None else os.fspath(input_path)
         why = f"a manifest of {len(m)} lines"
-    else:
-        if base is not None:
-            raise RunError("--base applies to a manifest input, not to a folder")
-        if not path.is_dir():
-            raise RunError(f"{path}: a {layout} layout needs a folder")
-        try:
-            # images and VOC files are read (and their problems reported) when each unit is done
-            m = from_folder(path, "auto" if kind == "auto-folder" else kind, check_images=False,
-                            check_annotations=False, info=info)
-        except ManifestError as exc:
-            raise RunError(str(exc)) from None
-        anchor = None
-        why = info.get("why") or f"--layout {kind}"
+        return _items_of(m, "manifest", path, anchor, base, {}, [], why)
+    return _discover_folder(path, kind, layout, base)
+
+
+def _discover_folder(path: Path, kind: str, layout: str, base: Any, mirror_of: str | None = None
+                     ) -> tuple[str, list[Item], list[dict], str]:
+    from manifest import ManifestError
+    from manifest.layouts import from_folder
+
+    info: dict = {}
+    if base is not None:
+        raise RunError("--base applies to a manifest input, not to a folder")
+    if not path.is_dir():
+        raise RunError(f"{path}: a {layout} layout needs a folder")
+    try:
+        # images and VOC files are read (and their problems reported) when each unit is done
+        m = from_folder(path, "auto" if kind == "auto-folder" else kind, check_images=False,
+                        check_annotations=False, info=info)
+    except ManifestError as exc:
+        raise RunError(_unmirrored(str(exc), path, mirror_of)) from None
+    why = info.get("why") or f"--layout {kind}"
+    return _items_of(m, kind, path, None, base, info, [], why, mirror_of)
+
+
+def _items_of(m: Any, kind: str, path: Path, anchor: str | None, base: Any, info: dict, problems: list[dict],
+              why: str, mirror_of: str | None = None) -> tuple[str, list[Item], list[dict], str]:
+    """The items of a manifest (``kind == "manifest"``, sources resolved against ``anchor``) or of a
+    folder read into manifest samples; ``mirror_of``: the URL of a remote folder whose listing
+    ``path`` mirrors (every path is named by its URL)."""
     from manifest.errors import LayoutError
 
     for err in getattr(m, "errors", []) or []:
@@ -121,23 +152,22 @@ def discover(input_path: str | os.PathLike, layout: str = "auto", *, base: str |
                          **({"unused": True} if type(err).__name__ == "UnusedFileError" else {})})
     items = []
     folder_images = {}
+    unsupported: dict[str, str | None] = {}
     for i, s in enumerate(m):
         src = s.source
-        local = resolve_loc(src, anchor) if anchor is not None else src
-        shown = os.path.relpath(local, path) if kind != "manifest" and not is_remote(local) else src
-        vocs = [resolve_loc(loc, anchor) if anchor is not None else loc for loc in s.annotation_locs]
-        item = Item(i, shown, None if is_remote(local) else local,
-                    "detection" if vocs else "classification", list(s.labels), vocs[0] if vocs else None,
-                    s.usage, sample=s if kind == "manifest" else None)
-        if is_remote(local):
-            item.problem = f"source {src!r} is not a local file (download it first)"
-        elif vocs and is_remote(vocs[0]):  # a detection item: its voc is vocs[0]
-            item.problem = f"annotation {item.voc!r} is not a local file"
+        local = storage.resolve(src, anchor) if anchor is not None else src
+        shown = os.path.relpath(local, path) if kind != "manifest" and not storage.is_url(local) else src
+        vocs = [storage.resolve(loc, anchor) if anchor is not None else loc for loc in s.annotation_locs]
+        item = Item(i, shown, local, "detection" if vocs else "classification", list(s.labels),
+                    vocs[0] if vocs else None, s.usage, sample=s if kind == "manifest" else None)
+        why_not = next(filter(None, (_unsupported(loc, unsupported) for loc in (local, *vocs[:1]))), None)
+        if why_not:
+            item.problem = why_not
         elif not vocs and not item.labels:
             item.problem = "image without annotation"
         elif len(vocs) > 1:
             item.problem = f"{len(vocs)} VOC annotations for one image; only one is supported"
-        elif kind == "manifest" and not os.path.exists(local):
+        elif kind == "manifest" and not storage.is_url(local) and not os.path.exists(local):
             item.problem = _missing_source_reason(src, local, path, base)
         if kind != "manifest":
             item.notes.extend(info.get("notes", {}).get(src, ()))
@@ -145,11 +175,87 @@ def discover(input_path: str | os.PathLike, layout: str = "auto", *, base: str |
         items.append(item)
     if kind != "manifest":
         _images_left_out(path, items, problems, folder_images)
+        if mirror_of is not None:
+            _name_by_url(items, problems, path, mirror_of)
         items = _without_masks(items, problems)
     final = "manifest" if kind == "manifest" else (
         "detection" if any(it.kind == "detection" for it in items) else "classification")
     assign_names(items)
     return final, items, problems, why
+
+
+def _unsupported(loc: str, seen: dict[str, str | None]) -> str | None:
+    """Why a URL cannot be read here (no fsspec, a protocol without its package), once per protocol."""
+    if not storage.is_url(loc):
+        return None
+    proto = storage.protocol(loc)
+    if proto not in seen:
+        try:
+            storage.filesystem_of(loc)
+            seen[proto] = None
+        except storage.StorageError as exc:
+            seen[proto] = str(exc).split(": ", 1)[-1]
+    return seen[proto]
+
+
+# labels are read from .txt files, VOC heads for <mask_source>; images are only listed
+_MIRRORED_CONTENT = (".txt",)
+_MIRROR_BATCH = 256
+
+
+def _mirror_listing(url: str, into: Path) -> None:
+    """A local tree of the objects under the folder ``url``, for the folder reader: every object as
+    an empty file, and the small files it reads (label ``.txt`` files) with their bytes; the folder
+    rules are then the same for local and remote folders."""
+    objects = storage.listing(url)
+    if not objects:
+        raise RunError(f"{url}: no objects under this folder")
+    wanted = []
+    made: set[str] = set()
+    for rel, size in objects:
+        if rel.startswith("/") or ".." in rel.split("/"):
+            continue  # not a name inside the folder
+        target = into / rel
+        parent = str(target.parent)
+        if parent not in made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.add(parent)
+        target.touch()
+        if rel.lower().endswith(_MIRRORED_CONTENT) and size <= (1 << 20):
+            wanted.append(rel)
+    base = url.rstrip("/") + "/"
+    for i in range(0, len(wanted), _MIRROR_BATCH):
+        storage.prefetch([base + r for r in wanted[i:i + _MIRROR_BATCH]], 1 << 20)
+        for rel in wanted[i:i + _MIRROR_BATCH]:
+            try:
+                (into / rel).write_bytes(storage.read(base + rel, 1 << 20))
+            except OSError as exc:
+                raise RunError(f"{base + rel}: cannot read the label file: {exc}") from None
+
+
+def _unmirrored(text: str, mirror: Path, url: str | None) -> str:
+    return text if url is None else text.replace(str(mirror), url.rstrip("/"))
+
+
+def _name_by_url(items: list[Item], problems: list[dict], mirror: Path, url: str) -> None:
+    """Items and reports of a mirrored listing named by their URLs instead of the mirror's paths."""
+    root = str(mirror)
+    base = url.rstrip("/")
+
+    def to_url(p: str | None) -> str | None:
+        if not p:
+            return p
+        p = os.path.abspath(p)
+        return base + "/" + os.path.relpath(p, root).replace(os.sep, "/") if p.startswith(root) else p
+
+    for it in items:
+        it.image, it.voc = to_url(it.image), to_url(it.voc)
+        if it.problem:
+            it.problem = _unmirrored(it.problem, mirror, url)
+        it.notes = [_unmirrored(n, mirror, url) for n in it.notes]
+    for pr in problems:
+        pr["source"] = to_url(pr["source"]) or pr["source"]
+        pr["reason"] = _unmirrored(pr["reason"], mirror, url)
 
 
 def _missing_source_reason(src: str, local: str, manifest: Path, base: Any) -> str:
@@ -194,34 +300,45 @@ def _without_masks(items: list[Item], problems: list[dict]) -> list[Item]:
     ``a.xml``): images without annotation that a VOC file names as its ``<mask_source>`` are not
     inputs but part of one, listed in ``other_files`` as such. VOC files are only searched when some
     image has no annotation (a byte search, no parsing)."""
-    orphans = {os.path.normcase(os.path.abspath(it.image)): it for it in items
-               if it.problem == "image without annotation" and it.image}
+    orphans = {_key(it.image): it for it in items if it.problem == "image without annotation" and it.image}
     if not orphans:
         return items
     from ..vocshapes import mask_path
 
     used: dict[str, str] = {}
-    for it in items:
-        if not it.voc:
-            continue
-        try:
-            with open(it.voc, "rb") as f:
-                head = f.read(1 << 20)
-        except OSError:
-            continue
-        for m in _MASK_SOURCE.finditer(head):
-            found = mask_path(m.group(1).decode("utf-8", "replace"), it.voc)
-            used[os.path.normcase(os.path.abspath(found))] = it.source
+    vocs = [it for it in items if it.voc]
+    for start in range(0, len(vocs), _MIRROR_BATCH):
+        batch = vocs[start:start + _MIRROR_BATCH]
+        storage.prefetch([it.voc for it in batch], None)
+        for it in batch:
+            assert it.voc is not None
+            try:
+                head = storage.read(it.voc, None)[: 1 << 20] if storage.is_url(it.voc) else _head(it.voc)
+            except OSError:
+                continue
+            for m in _MASK_SOURCE.finditer(head):
+                found = mask_path(m.group(1).decode("utf-8", "replace"), it.voc)
+                used[_key(found)] = it.source
+        storage.drop_prefetched()
     masks = {key for key in orphans if key in used}
     if not masks:
         return items
     for key in sorted(masks):
         problems.append({"source": orphans[key].image, "reason": f"segmentation mask of {used[key]}, used with it",
                          "unused": True})
-    kept = [it for it in items if not (it.image and os.path.normcase(os.path.abspath(it.image)) in masks)]
+    kept = [it for it in items if not (it.image and _key(it.image) in masks)]
     for i, it in enumerate(kept):
         it.index = i
     return kept
+
+
+def _key(loc: str) -> str:
+    return loc if storage.is_url(loc) else os.path.normcase(os.path.abspath(loc))
+
+
+def _head(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read(1 << 20)
 
 
 # --------------------------------------------------------------------------- names

@@ -32,6 +32,8 @@ class RunSpec:
     or become their bounding box (``bbox``), or make the file fail (``error``). ``empty``: a
     detection copy left with no object (all of them left the image) is ``drop``-ped (reported:
     most detection loaders refuse a VOC file without ``<object>``) or written (``keep``).
+    ``input``, ``output`` and ``base`` may be URLs (``s3://``, ``obs://``, any fsspec protocol; see
+    :mod:`augment.batch.storage`); ``endpoint_url`` is the object store's endpoint.
     """
 
     input: str
@@ -50,6 +52,7 @@ class RunSpec:
     base: str | None = None
     exif_boxes: str = "auto"
     empty: str = "drop"
+    endpoint_url: str | None = None  # object storage's endpoint (where the bytes are, not what they are)
 
     def __post_init__(self) -> None:
         check_spec(self)
@@ -57,13 +60,20 @@ class RunSpec:
     def fingerprint(self) -> dict:
         """What must not change between an interrupted run and its resumption."""
         d = dataclasses.asdict(self)
-        d["input"] = str(Path(self.input).resolve())
+        d["input"] = _absolute(self.input)
         if self.base is not None:
-            d["base"] = str(Path(self.base).resolve())
+            d["base"] = _absolute(self.base)
+        d.pop("endpoint_url")
         d["split"] = None if self.split is None else [list(p) for p in self.split]
         d.pop("output")
         d.pop("copies")  # more copies later is fine: copy k is the same whatever the count
         return d
+
+
+def _absolute(loc: str) -> str:
+    from .storage import is_url
+
+    return loc if is_url(loc) else str(Path(loc).resolve())
 
 
 def _is_int(v: object) -> bool:
@@ -97,6 +107,8 @@ def check_spec(spec: RunSpec) -> None:
         raise RunError(f"exif_boxes must be one of {', '.join(EXIF_BOXES)} (got {spec.exif_boxes!r})")
     if spec.split is not None:
         parse_split(spec.split)
+    if spec.endpoint_url is not None and (not isinstance(spec.endpoint_url, str) or "://" not in spec.endpoint_url):
+        raise RunError(f"endpoint_url must be a URL such as https://obs.example.com (got {spec.endpoint_url!r})")
     if not isinstance(spec.pipeline, dict):
         raise RunError(f"pipeline must be a config dict (Pipeline.to_config()), not {type(spec.pipeline).__name__}")
 

@@ -33,10 +33,9 @@ import dataclasses
 import io
 import json
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
-from ..imageio import atomic_write_bytes
+from . import storage
 from .plan import Item, Unit
 from .spec import RunSpec
 
@@ -110,7 +109,7 @@ def finish(spec: RunSpec, layout: str, why: str, items: list[Item], units: list[
     """Write ``output.manifest`` and ``summary.json``; returns the summary."""
     from manifest import write_manifest
 
-    prefix = spec.source_prefix or ""
+    prefix = spec.source_prefix or (spec.output.rstrip("/") + "/" if storage.is_url(spec.output) else "")
     if prefix and not prefix.endswith("/"):
         prefix += "/"
     geometric = _moves_pixels(spec.pipeline)
@@ -123,10 +122,9 @@ def finish(spec: RunSpec, layout: str, why: str, items: list[Item], units: list[
         per_input.setdefault(u.item.index, []).append(rec)
         if rec["status"] == "written":
             lines.append(_line(u, rec, spec, prefix, _usage_of(u.item, spec, layout), geometric))
-    out = Path(spec.output)
     buf = io.StringIO()
     write_manifest(lines, buf)
-    atomic_write_bytes(out / "output.manifest", buf.getvalue().encode("utf-8"))
+    storage.write(storage.join(spec.output, "output.manifest"), buf.getvalue().encode("utf-8"))
     counts = Counter(r["status"] for recs in per_input.values() for r in recs)
     reasons = Counter(
         _reason_kind(r.get("reason", "")) for recs in per_input.values() for r in recs if r["status"] != "written"
@@ -166,7 +164,7 @@ def finish(spec: RunSpec, layout: str, why: str, items: list[Item], units: list[
         "other_files": problems,
     }
     summary["exit_code"] = exit_code(summary)
-    atomic_write_bytes(out / "summary.json", summary_json(summary).encode("utf-8"))
+    storage.write(storage.join(spec.output, "summary.json"), summary_json(summary).encode("utf-8"))
     return summary
 
 
@@ -258,7 +256,7 @@ def format_summary(summary: dict) -> str:
         rows.append(f"  WARNING: {w}")
     if summary.get("stopped"):
         rows.append(f"  STOPPED: {summary['stopped']}; run the same command again to finish")
-    rows.append(f"  output: {Path(summary['output']) / 'output.manifest'}; details: summary.json")
+    rows.append(f"  output: {storage.join(summary['output'], 'output.manifest')}; details: summary.json")
     return "\n".join(rows)
 
 

@@ -23,15 +23,7 @@ import numpy as np
 
 from ..annotations import AnnotationError, drawn_view, fit_voc_boxes
 from ..core.pipeline import Pipeline
-from ..imageio import (
-    ImageReadError,
-    ImageWriteError,
-    atomic_write_bytes,
-    encode_image,
-    max_file_bytes,
-    read_image,
-    read_regular,
-)
+from ..imageio import ImageReadError, ImageWriteError, decode_image, encode_image, max_file_bytes
 from ..structures import Sample
 from ..vocshapes import VocObjects, encode_mask, load_mask, mask_path, read_objects, turn_shapes, write_objects
 
@@ -40,6 +32,7 @@ if TYPE_CHECKING:
 
     from ..geometry import Shapes
     from ..imageio import ImageInfo
+from . import storage
 from .plan import FORMATS, Unit
 from .spec import RunSpec
 
@@ -65,12 +58,17 @@ def init_worker(spec: RunSpec) -> None:
     import cv2
 
     cv2.setNumThreads(1)
+    storage.configure(spec.endpoint_url)
     _WORKER["spec"] = spec
     _WORKER["pipeline"] = Pipeline.from_config(spec.pipeline)
 
 
-def fatal_reason(exc: OSError, out_dir: Path) -> str | None:
-    """The one-line reason when ``exc``, raised while writing into ``out_dir``, dooms every unit."""
+def fatal_reason(exc: OSError, out_dir: Path | str) -> str | None:
+    """The one-line reason when ``exc``, raised while writing into ``out_dir``, dooms every unit
+    (never for object storage: a failed request fails its unit, and a re-run redoes it)."""
+    if isinstance(out_dir, str) and storage.is_url(out_dir):
+        return None
+    out_dir = Path(out_dir)
     if exc.errno not in _FATAL_ERRNO:
         return None
     if exc.errno in (errno.ENOENT, errno.ENOTDIR) and out_dir.is_dir():
@@ -120,13 +118,25 @@ class _Job:
 def _read_annotation(job: _Job, spec: RunSpec) -> None:
     it = job.unit.item
     if it.kind == "detection":
-        from manifest import ManifestError, read_voc
+        from manifest import ManifestError
 
         try:
-            job.ann = read_voc(it.voc)
+            job.ann = _read_voc(it.voc)
             job.vb = read_objects(job.ann, spec.other_shapes, where=os.path.basename(it.voc or "VOC"))
         except (ManifestError, OSError) as exc:
             raise Skip(f"bad annotation: {exc}") from None
+
+
+def _read_voc(loc: str | None) -> VocAnnotation:
+    """A VOC file, local or a URL (its errors name it)."""
+    from manifest import read_voc
+
+    from manifest.voc import MAX_VOC_BYTES
+
+    assert loc is not None
+    if storage.is_url(loc):
+        return read_voc(storage.NamedBytes(storage.read(loc, MAX_VOC_BYTES + 1), loc))
+    return read_voc(loc)
 
 
 def _sample_of(job: _Job) -> Sample:
@@ -169,8 +179,11 @@ def _stage_annotation(job: _Job, spec: RunSpec, pipeline: Pipeline) -> None:
 
 
 def _stage_image(job: _Job, spec: RunSpec, pipeline: Pipeline | None) -> None:
-    assert job.unit.item.image is not None, "items without a local image have a problem and never get here"
-    image, job.info = read_image(job.unit.item.image, max_pixels=spec.max_pixels)
+    loc = job.unit.item.image
+    assert loc is not None, "items without an image have a problem and never get here"
+    data = storage.read(loc, max_file_bytes(spec.max_pixels))
+    image, job.info = decode_image(data, name=loc, max_pixels=spec.max_pixels)
+    del data
     job.image = image
     if job.ann is not None:
         h, w = image.shape[0], image.shape[1]
@@ -266,9 +279,11 @@ def _stage_encode(job: _Job, spec: RunSpec, pipeline: Pipeline) -> None:
     job.data = encode_image(job.out.image, fmt, quality=spec.quality, subsampling=job.info.subsampling)
 
 
-def _write(out_dir: Path, name: str, data: bytes) -> None:
+def _write(out_dir: str, name: str, data: bytes) -> None:
     try:
-        atomic_write_bytes(out_dir / name, data, make_parents=False)
+        storage.write(storage.join(out_dir, name), data)
+    except storage.StorageError as exc:
+        raise ImageWriteError(str(exc)) from None
     except OSError as exc:
         fatal = fatal_reason(exc, out_dir)
         if fatal:
@@ -277,7 +292,7 @@ def _write(out_dir: Path, name: str, data: bytes) -> None:
 
 
 def _stage_write(job: _Job, spec: RunSpec, pipeline: Pipeline) -> None:
-    out_dir = Path(spec.output) / "Data"
+    out_dir = storage.join(spec.output, "Data")
     _write(out_dir, job.files[0], job.data)
     if job.xml is not None:
         _write(out_dir, job.files[1], job.xml)
@@ -291,7 +306,7 @@ _STAGES = (_stage_annotation, _stage_image, _stage_augment, _stage_annotation_ou
 
 
 def _reason(exc: BaseException) -> str:
-    if isinstance(exc, (Skip, ImageReadError, ImageWriteError)):
+    if isinstance(exc, (Skip, ImageReadError, ImageWriteError, storage.StorageError)):
         return str(exc)
     if isinstance(exc, MemoryError):
         return "out of memory while doing this image (MemoryError)"
@@ -305,6 +320,18 @@ def process_group(units: Sequence[Unit]) -> list[dict]:
     status :data:`FATAL` ends the list: the units after it were not done."""
     spec: RunSpec = _WORKER["spec"]
     pipeline: Pipeline = _WORKER["pipeline"]
+    # a group's remote files are fetched together, concurrently (local files are read as used)
+    from manifest.voc import MAX_VOC_BYTES
+
+    storage.prefetch([u.item.voc for u in units if not u.item.problem], MAX_VOC_BYTES + 1)
+    storage.prefetch([u.item.image for u in units if not u.item.problem], max_file_bytes(spec.max_pixels))
+    try:
+        return _process(units, spec, pipeline)
+    finally:
+        storage.drop_prefetched()
+
+
+def _process(units: Sequence[Unit], spec: RunSpec, pipeline: Pipeline) -> list[dict]:
     live = [_Job(u) for u in units]
     jobs = list(live)
     for stage in _STAGES:
@@ -324,27 +351,23 @@ def process_group(units: Sequence[Unit]) -> list[dict]:
 
 def _copy_original(unit: Unit, spec: RunSpec) -> dict:
     it = unit.item
-    out_dir = Path(spec.output) / "Data"
+    out_dir = storage.join(spec.output, "Data")
     files = [unit.name]
-    assert it.image is not None, "items without a local image have a problem and never get here"
-    data = read_regular(it.image, max_bytes=None)
+    assert it.image is not None, "items without an image have a problem and never get here"
+    data = storage.read(it.image, None)
     xml = None
     mask_data: bytes | None = None
     if it.kind == "detection":
-        from manifest import ManifestError, read_voc
+        from manifest import ManifestError
 
         try:
-            ann = read_voc(it.voc)
+            ann = _read_voc(it.voc)
         except (ManifestError, OSError) as exc:
             raise Skip(f"bad annotation: {exc}") from None
         mask_name = ""
         if ann.mask_source:
-            from manifest.dataset import is_remote
-
             src = mask_path(ann.mask_source, it.voc or "")
-            if is_remote(src):
-                raise Skip(f"mask_source {ann.mask_source!r} is not a local file (download it first)")
-            mask_data = read_regular(src, max_bytes=max_file_bytes(spec.max_pixels))
+            mask_data = storage.read(src, max_file_bytes(spec.max_pixels))
             mask_name = Path(unit.name).stem + "_mask.png"
             ann = dataclasses.replace(ann, mask_source=_mask_loc(spec, mask_name))
         xml = dataclasses.replace(ann, filename=unit.name).to_bytes()
