@@ -142,12 +142,14 @@ def _make_output(spec: RunSpec) -> None:
 
 
 def run(spec: RunSpec, *, workers: int = 1, progress: bool = True, owns_process: bool = False,
-        engine: str = "local", address: str | None = None) -> dict:
+        engine: str = "local", address: str | None = None, blocks: int | None = None) -> dict:
     """Run the job described by ``spec``; returns the summary (also written to summary.json).
 
     ``engine="local"`` runs ``workers`` processes on this machine; ``engine="ray"`` runs the same
     units on a Ray cluster (``address``; default: the one ``ray.init`` finds, or a local one) with
-    ``workers`` actors (:mod:`augment.batch.ray_engine`). Same seed, same output bytes and summary.
+    ``workers`` actors (:mod:`augment.batch.ray_engine`); ``blocks``: how many blocks Ray cuts the
+    units into (default: four per actor). Same seed, same output bytes and summary, whatever the
+    engine, ``workers`` or ``blocks``.
 
     ``owns_process=True`` says the calling process exists only for this run and has not used
     OpenCV yet (``augment run`` does this): the job may then tune its allocator
@@ -159,8 +161,10 @@ def run(spec: RunSpec, *, workers: int = 1, progress: bool = True, owns_process:
         raise RunError(f"workers must be a whole number from 1 to 1024 (got {workers!r})")
     if engine not in ENGINES:
         raise RunError(f"engine must be one of {', '.join(ENGINES)} (got {engine!r})")
-    if address is not None and engine != "ray":
-        raise RunError("address applies to engine='ray'")
+    if (address is not None or blocks is not None) and engine != "ray":
+        raise RunError(f"{'address' if address is not None else 'blocks'} applies to engine='ray'")
+    if blocks is not None and (not isinstance(blocks, int) or isinstance(blocks, bool) or blocks < 1):
+        raise RunError(f"blocks must be a positive whole number (got {blocks!r})")
     storage.configure(spec.endpoint_url)
     try:
         Pipeline.from_config(spec.pipeline)
@@ -199,7 +203,7 @@ def run(spec: RunSpec, *, workers: int = 1, progress: bool = True, owns_process:
         if engine == "ray":
             from . import ray_engine
 
-            ray_engine.run_ray(todo, spec, workers, sink, address)
+            ray_engine.run_ray(todo, spec, workers, sink, address, blocks)
         else:
             local_engine.run_local(todo, spec, workers, sink, owns_process)
     except KeyboardInterrupt:

@@ -149,7 +149,8 @@ class Journal:
     journal, gathered into segments on object storage (see the module docstring)."""
 
     SEGMENT_RECORDS = 256
-    SEGMENT_SECONDS = 5.0
+    # at most this long between segments (the work a kill can lose); AUGMENT_JOURNAL_SECONDS sets it
+    SEGMENT_SECONDS = float(os.environ.get("AUGMENT_JOURNAL_SECONDS") or 5.0)
 
     def __init__(self, output: str | Path) -> None:
         self.path = state_paths(output)[1]

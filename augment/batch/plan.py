@@ -14,6 +14,7 @@ Planning is linear in the number of inputs.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shutil
@@ -100,7 +101,12 @@ def discover(input_path: str | os.PathLike, layout: str = "auto", *, base: str |
             if kind == "manifest":
                 raise RunError(f"{url}: --layout manifest needs a manifest file, not a folder")
             _mirror_listing(url, path)
-            return _discover_folder(path, kind, layout, base, mirror_of=url)
+            renamed = _RenameInLogs(str(path), url.rstrip("/"))
+            logging.getLogger("manifest.layouts").addFilter(renamed)
+            try:
+                return _discover_folder(path, kind, layout, base, mirror_of=url)
+            finally:
+                logging.getLogger("manifest.layouts").removeFilter(renamed)
         finally:
             shutil.rmtree(path, ignore_errors=True)
     if kind == "manifest":
@@ -231,6 +237,20 @@ def _mirror_listing(url: str, into: Path) -> None:
                 (into / rel).write_bytes(storage.read(base + rel, 1 << 20))
             except OSError as exc:
                 raise RunError(f"{base + rel}: cannot read the label file: {exc}") from None
+
+
+class _RenameInLogs(logging.Filter):
+    """The folder reader's log lines about a mirrored listing name the URLs, not the mirror."""
+
+    def __init__(self, mirror: str, url: str) -> None:
+        super().__init__()
+        self.mirror, self.url = mirror, url
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if self.mirror in text:
+            record.msg, record.args = text.replace(self.mirror, self.url), None
+        return True
 
 
 def _unmirrored(text: str, mirror: Path, url: str | None) -> str:

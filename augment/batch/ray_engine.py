@@ -80,10 +80,19 @@ def run_ray(todo: list[Unit], spec: RunSpec, workers: int, sink: Callable[[dict]
     ctx = ray.data.DataContext.get_current()
     ctx.enable_progress_bars = False
     ctx.print_on_execution_start = False
+    quiet = logging.getLogger("ray.data")
+    level = quiet.level
+    quiet.setLevel(logging.WARNING)  # no per-run INFO lines on the user's terminal
+    blob = pickle.dumps(spec)
+
+    class Worker(GroupWorker):  # the spec travels with the class: no object-store argument to lose
+        def __init__(self) -> None:
+            super().__init__(pickle.loads(blob))
+
     rows = [{"unit": pickle.dumps(u, protocol=pickle.HIGHEST_PROTOCOL)} for u in todo]
-    ds = ray.data.from_items(rows, override_num_blocks=blocks or min(len(rows), max(workers * 4, 1)))
-    ds = ds.map_batches(GroupWorker, fn_constructor_args=(spec,), batch_size=GROUP, batch_format="numpy",
-                        concurrency=workers, num_cpus=1, zero_copy_batch=True)
+    ds = ray.data.from_items(rows, override_num_blocks=min(len(rows), blocks or workers * 4))
+    ds = ds.map_batches(Worker, batch_size=GROUP, batch_format="numpy", num_cpus=1, zero_copy_batch=True,
+                        compute=ray.data.ActorPoolStrategy(size=workers))
     it = iter(ds.iter_rows())
     try:
         for row in it:
@@ -93,5 +102,6 @@ def run_ray(todo: list[Unit], spec: RunSpec, workers: int, sink: Callable[[dict]
         close = getattr(it, "close", None)
         if close is not None:
             close()  # stops the dataset's execution: on Ctrl-C, the cluster's work stops too
+        quiet.setLevel(level)
         if started:
             ray.shutdown()

@@ -33,6 +33,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..errors import AugmentError, RunError
+from ..imageio import atomic_write_bytes, read_regular
 
 __all__ = ["StorageError", "is_url", "configure", "options", "read", "prefetch", "write", "exists", "join",
            "dirname", "basename", "resolve", "listing", "check_input", "check_output", "remove", "NamedBytes",
@@ -76,11 +77,10 @@ def is_object_store(url: str) -> bool:
 
 
 def configure(endpoint_url: str | None = None) -> None:
-    """Set the process's storage options (the run's ``--endpoint-url``); filesystems made with other
-    options are dropped."""
+    """Set the process's storage options (the run's ``--endpoint-url``) and drop the filesystems made
+    so far (the environment they were made from may have changed since)."""
     with _lock:
-        if _OPTIONS.get("endpoint_url") != endpoint_url:
-            _FS.clear()
+        _FS.clear()
         _OPTIONS["endpoint_url"] = endpoint_url
 
 
@@ -121,7 +121,10 @@ def _fs(url: str) -> tuple[Any, str]:
         endpoint = _OPTIONS.get("endpoint_url")
         if proto == "obs":
             endpoint = endpoint or _env("OBS_ENDPOINT", "S3_ENDPOINT")
-            if endpoint and "://" not in endpoint:
+            if not endpoint:
+                raise StorageError(f"{url}: obs:// needs the OBS endpoint of its region: give --endpoint-url "
+                                   "https://obs.<region>.myhuaweicloud.com, or set OBS_ENDPOINT")
+            if "://" not in endpoint:
                 endpoint = "https://" + endpoint
             key_id = _env("OBS_ACCESS_KEY_ID", "ACCESS_KEY_ID")
             secret = _env("OBS_SECRET_ACCESS_KEY", "SECRET_ACCESS_KEY")
@@ -186,8 +189,6 @@ def read(loc: str, max_bytes: int | None = None) -> bytes:
     """The bytes of ``loc`` (a local regular file, see :func:`augment.imageio.read_regular`, or a
     URL), at most ``max_bytes`` (a larger file is an error, read no further)."""
     if not is_url(loc):
-        from ..imageio import read_regular
-
         return read_regular(loc[7:] if loc.startswith("file://") else loc, max_bytes=max_bytes)
     got = _PREFETCHED.pop(loc, None)
     if got is None:
@@ -227,6 +228,8 @@ def _fetch(urls: Sequence[str], max_bytes: int | None) -> dict[str, bytes | Base
             got = {next(iter(paths)): got}
         for path, u in paths.items():
             v = got.get(path, FileNotFoundError(path))
+            if isinstance(v, BaseException) and "range is not satisfiable" in str(v).lower():
+                v = b""  # a ranged read of an empty object (S3 answers 416 for bytes=0-N of 0 bytes)
             if isinstance(v, BaseException):
                 out[u] = _wrap(u, v, "cannot read: ")
             elif max_bytes is not None and len(v) > max_bytes:
@@ -289,8 +292,6 @@ def write(loc: str, data: bytes) -> None:
     """Write ``data`` to ``loc`` whole or not at all (see the module docstring). Local errors are
     the ``OSError`` the system gave; URL errors are :class:`StorageError`."""
     if not is_url(loc):
-        from ..imageio import atomic_write_bytes
-
         atomic_write_bytes(loc, data, make_parents=False)
         return
     fs, path = _fs(loc)

@@ -122,7 +122,9 @@ def test_manifest_input(tmp_path, ops_file):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["layout"] == "manifest"
     assert summary["counts"]["written"] == 2 and summary["counts"]["failed"] == 1
-    assert "not a local file" in json.dumps(summary["inputs"])
+    failed = [r for e in summary["inputs"] for r in e["results"] if r["status"] == "failed"]
+    # an obs:// source is read through object storage; with no OBS endpoint set it fails, saying so
+    assert len(failed) == 1 and failed[0]["source"] == "obs://bucket/remote.jpg" and "endpoint" in failed[0]["reason"]
     assert summary["other_files"] and "4" in summary["other_files"][0]["reason"]  # the bad line, with its number
     m = read_manifest(out / "output.manifest")
     assert [s.usage for s in m] == ["TRAIN", None]

@@ -1,0 +1,96 @@
+"""The Ray engine on a real 2-CPU Ray cluster (started once per test run): the same output bytes,
+``output.manifest`` and ``summary.json`` as the local engine, for 1 and 3 blocks and any actor
+count; resuming across engines; Ray with object storage."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from augment import batch
+from augment.cli import main
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+PIPELINE = {"ops": [{"name": "Rotate", "angle_min": -40, "angle_max": 40}, {"name": "AddNoise"},
+                    {"name": "Crop", "crop_percent_min": 0.1, "crop_percent_max": 0.3}], "seed": 11,
+            "box_policy": "drop_image"}
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("example")
+    assert main(["example", str(root), "--count", "12"]) == 0
+    return root
+
+
+def _files(out: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in (out / "Data").iterdir()}
+
+
+def _summary(out: Path) -> dict:
+    s = json.loads((out / "summary.json").read_text())
+    s.pop("output")
+    return s
+
+
+def _spec(example: Path, out: Path, copies: int = 2, **kw) -> batch.RunSpec:
+    return batch.RunSpec(input=str(example / "detection"), output=str(out), pipeline=PIPELINE, copies=copies, **kw)
+
+
+def test_ray_gives_the_local_engines_bytes_and_summary(example, tmp_path, ray_cluster):
+    local = tmp_path / "local"
+    batch.run(_spec(example, local), workers=2, progress=False)
+    assert _summary(local)["counts"]["dropped"] > 0  # the drop rule is part of what must agree
+    for workers, blocks in ((2, 1), (1, 3), (2, 3)):
+        out = tmp_path / f"ray-{workers}-{blocks}"
+        got = batch.run(_spec(example, out), workers=workers, engine="ray", blocks=blocks, progress=False)
+        assert got["exit_code"] == 0
+        assert _files(out) == _files(local), (workers, blocks)
+        assert (out / "output.manifest").read_bytes() == (local / "output.manifest").read_bytes()
+        assert _summary(out) == _summary(local)
+
+
+def test_a_run_begun_by_one_engine_is_finished_by_the_other(example, tmp_path, ray_cluster):
+    clean = tmp_path / "clean"
+    batch.run(_spec(example, clean, copies=3), progress=False)
+    out = tmp_path / "out"
+    batch.run(_spec(example, out, copies=1), workers=2, progress=False)  # local: copy 0
+    first = {n: (out / "Data" / n).stat().st_mtime_ns for n in _files(out)}
+    batch.run(_spec(example, out, copies=2), workers=2, engine="ray", progress=False)  # ray: copy 1
+    batch.run(_spec(example, out, copies=3), workers=2, progress=False)  # local again: copy 2
+    assert _files(out) == _files(clean)
+    assert (out / "output.manifest").read_bytes() == (clean / "output.manifest").read_bytes()
+    assert all((out / "Data" / n).stat().st_mtime_ns == t for n, t in first.items())  # not redone
+
+
+def test_ray_with_object_storage(example, tmp_path, ray_cluster, s3):
+    local = tmp_path / "local"
+    batch.run(_spec(example, local), progress=False)
+    src = s3.put_tree(example / "detection", "in")
+    spec = batch.RunSpec(input=src, output=s3.url("out"), pipeline=PIPELINE, copies=2, endpoint_url=s3.endpoint)
+    got = batch.run(spec, workers=2, engine="ray", progress=False)
+    assert got["counts"]["written"] == _summary(local)["counts"]["written"]
+    assert s3.digests("out/Data") == _files(local)
+
+
+def test_ray_from_the_command_line(example, tmp_path, ray_cluster):
+    local = tmp_path / "local"
+    args = ["--op", "Flip()", "--seed", "3", "-q"]
+    assert main(["run", str(example / "classification"), "-o", str(local), *args]) == 0
+    out = tmp_path / "ray"
+    assert main(["run", str(example / "classification"), "-o", str(out), *args, "--engine", "ray",
+                 "--workers", "2"]) == 0
+    assert _files(out) == _files(local)
+
+
+def test_engine_options_are_checked(example, tmp_path, capsys):
+    with pytest.raises(batch.RunError, match="engine must be one of local, ray"):
+        batch.run(_spec(example, tmp_path / "a"), engine="spark")
+    with pytest.raises(batch.RunError, match="address applies to engine='ray'"):
+        batch.run(_spec(example, tmp_path / "b"), address="ray://head:10001")
+    assert main(["run", str(example / "detection"), "-o", str(tmp_path / "c"), "--op", "Flip()",
+                 "--address", "ray://head:10001"]) == 1
+    assert "address applies" in capsys.readouterr().err

@@ -1,0 +1,289 @@
+"""``augment run`` on object storage, over real S3 (moto's server on the loopback, s3fs as the
+client, as with OBS): remote in and out, a remote manifest, ``obs://``, resume after a kill, and the
+errors a user meets (credentials, bucket, a server that goes away)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from augment import batch
+from augment.batch import storage
+from augment.cli import main
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+ROTATE = ["--op", "Rotate(angle_min=-15, angle_max=15)", "--op", "AddNoise()", "--seed", "7", "-q"]
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("example")
+    assert main(["example", str(root), "--count", "8"]) == 0
+    return root
+
+
+def _local(out: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in (out / "Data").iterdir()}
+
+
+def _clean(example: Path, tmp_path: Path, layout: str = "detection", *extra: str) -> Path:
+    out = tmp_path / f"clean-{layout}"
+    assert main(["run", str(example / layout), "-o", str(out), *ROTATE, *extra]) == 0
+    return out
+
+
+def _manifest_lines(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def test_s3_in_and_s3_out_same_bytes_as_local(example, tmp_path, s3):
+    clean = _clean(example, tmp_path)
+    src = s3.put_tree(example / "detection", "in/detection")
+    out = s3.url("out")
+    assert main(["run", src, "-o", out, *ROTATE, "--workers", "2", "--endpoint-url", s3.endpoint]) == 0
+    got = s3.digests("out/Data")
+    assert got == _local(clean) and len(got) == 16  # 8 images + 8 VOC files
+    lines = _manifest_lines(s3.fs.cat_file(f"{s3.bucket}/out/output.manifest").decode())
+    assert len(lines) == 8
+    # full URIs by default: the manifest names the objects it describes
+    assert all(ln["source"].startswith(f"{out}/Data/") for ln in lines)
+    assert all(a["annotation-loc"].startswith(f"{out}/Data/") for ln in lines for a in ln["annotation"])
+    summary = json.loads(s3.fs.cat_file(f"{s3.bucket}/out/summary.json"))
+    assert summary["counts"]["written"] == 8 and summary["exit_code"] == 0
+    assert sorted(e["source"] for e in summary["inputs"]) == sorted(f"img_{i:02d}.jpg" for i in range(8))
+    # the input is never written to
+    assert sorted(s3.digests("in/detection")) == sorted(p.name for p in (example / "detection").iterdir())
+
+
+def test_local_folder_in_s3_out_with_originals_and_prefix(example, tmp_path, s3):
+    clean = _clean(example, tmp_path, "classification", "--include-originals")
+    out = s3.url("cls")
+    rc = main(["run", str(example / "classification"), "-o", out, *ROTATE, "--include-originals",
+               "--endpoint-url", s3.endpoint, "--source-prefix", "s3://elsewhere/set"])
+    assert rc == 0
+    assert s3.digests("cls/Data") == _local(clean)
+    lines = _manifest_lines(s3.fs.cat_file(f"{s3.bucket}/cls/output.manifest").decode())
+    assert all(ln["source"].startswith("s3://elsewhere/set/Data/") for ln in lines)  # --source-prefix wins
+
+
+def test_manifest_on_s3_with_sources_on_s3(example, tmp_path, s3):
+    s3.put_tree(example / "detection", "data/images")
+    absolute = s3.url("data/images/img_01.jpg")
+    lines = [
+        {"source": "images/img_00.jpg", "annotation": [{"type": "modelarts/object_detection",
+                                                         "annotation-loc": "images/img_00.xml",
+                                                         "annotation-format": "PASCAL VOC"}]},
+        {"source": absolute, "usage": "EVAL", "annotation": [{"type": "modelarts/image_classification",
+                                                              "name": "cat"}]},
+        {"source": "images/missing.jpg", "annotation": [{"type": "modelarts/image_classification", "name": "x"}]},
+    ]
+    s3.fs.pipe_file(f"{s3.bucket}/data/set.manifest", "".join(json.dumps(x) + "\n" for x in lines).encode())
+    out = tmp_path / "out"
+    rc = main(["run", s3.url("data/set.manifest"), "-o", str(out), *ROTATE, "--endpoint-url", s3.endpoint])
+    assert rc == 3  # one source is missing: that input fails, with its reason, the others are written
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["counts"] == {**summary["counts"], "inputs": 3, "written": 2, "failed": 1}
+    failed = [r for e in summary["inputs"] for r in e["results"] if r["status"] == "failed"]
+    assert failed[0]["source"] == "images/missing.jpg" and "no such object" in failed[0]["reason"]
+    assert s3.url("data/images/missing.jpg") in failed[0]["reason"]
+    got = {ln["property"]["augment:original"]: ln for ln in _manifest_lines((out / "output.manifest").read_text())}
+    assert got["images/img_00.jpg"]["annotation"][0]["annotation-loc"] == "Data/img_00_aug0.xml"
+    assert got[absolute]["usage"] == "EVAL" and got[absolute]["annotation"][0]["name"] == "cat"
+
+
+def test_obs_urls_use_the_obs_endpoint_and_stay_obs(example, tmp_path, s3, monkeypatch):
+    src = s3.put_tree(example / "detection", "obsin")
+    monkeypatch.setenv("OBS_ENDPOINT", s3.endpoint)  # read in this process: one worker
+    storage.configure(None)
+    obs_in, obs_out = src.replace("s3://", "obs://"), s3.url("obsout", scheme="obs")
+    assert main(["run", obs_in, "-o", obs_out, *ROTATE]) == 0
+    lines = _manifest_lines(s3.fs.cat_file(f"{s3.bucket}/obsout/output.manifest").decode())
+    assert len(lines) == 8 and all(ln["source"].startswith(f"{obs_out}/Data/") for ln in lines)
+    assert s3.digests("obsout/Data") == _local(_clean(example, tmp_path))
+
+
+def test_obs_without_an_endpoint_is_one_clear_line(tmp_path, monkeypatch, capsys):
+    for var in ("OBS_ENDPOINT", "S3_ENDPOINT"):
+        monkeypatch.delenv(var, raising=False)
+    storage.configure(None)
+    assert main(["run", "obs://bucket/set", "-o", str(tmp_path / "o"), *ROTATE]) == 1
+    err = capsys.readouterr().err
+    assert "OBS endpoint" in err and "--endpoint-url" in err and "Traceback" not in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_missing_bucket_and_missing_input_are_one_line_before_any_work(example, tmp_path, s3, capsys):
+    ep = ["--endpoint-url", s3.endpoint]
+    assert main(["run", "s3://no-such-bucket-here/set", "-o", str(tmp_path / "a"), *ROTATE, *ep]) == 1
+    err = capsys.readouterr().err
+    assert "bucket does not exist" in err and "Traceback" not in err
+    assert main(["run", s3.url("nothing/here"), "-o", str(tmp_path / "b"), *ROTATE, *ep]) == 1
+    assert "no such object or folder" in capsys.readouterr().err
+    rc = main(["run", str(example / "detection"), "-o", "s3://no-such-bucket-here/out", *ROTATE, *ep])
+    assert rc == 1
+    err = capsys.readouterr().err
+    assert "cannot write the output s3://no-such-bucket-here/out" in err and "bucket does not exist" in err
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_bad_credentials_are_one_line_before_any_work(example, tmp_path):
+    """A server that checks signatures (moto with authentication on, in its own process)."""
+    port = _port()
+    env = {**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": "0"}
+    code = ("from moto.server import ThreadedMotoServer as T; import time, sys; "
+            f"s = T('127.0.0.1', {port}, verbose=False); s.start(); print('up', flush=True); time.sleep(600)")
+    server = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None and server.stdout.readline().strip() == "up"
+        run_env = {**os.environ, "AWS_ACCESS_KEY_ID": "wrong", "AWS_SECRET_ACCESS_KEY": "wrong"}
+        for args in (["s3://bkt/in", "-o", str(tmp_path / "o")], [str(example / "detection"), "-o", "s3://bkt/out"]):
+            p = subprocess.run([sys.executable, "-m", "augment", "run", *args, *ROTATE, "--endpoint-url",
+                                f"http://127.0.0.1:{port}"], env=run_env, capture_output=True, text=True,
+                               timeout=120)
+            assert p.returncode == 1, p.stderr
+            assert "access denied" in p.stderr and "Access Key Id" in p.stderr and "Traceback" not in p.stderr
+            assert len(p.stderr.strip().splitlines()) == 1
+        assert not (tmp_path / "o").exists()
+    finally:
+        server.kill()
+        server.wait()
+
+
+def _port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_server_gone_mid_run_fails_the_units_it_hit_and_a_rerun_finishes(example, tmp_path, monkeypatch):
+    """The S3 server stops after two images: the images after it fail with the reason (the journal
+    and the summary cannot be written either: the run stops, exit 5); the server comes back and the
+    same command finishes, to the same bytes as a clean run."""
+    from moto.server import ThreadedMotoServer
+
+    import s3fs
+
+    port = _port()
+    server = ThreadedMotoServer("127.0.0.1", port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    fs = s3fs.S3FileSystem(endpoint_url=endpoint, skip_instance_cache=True)
+    fs.mkdir("gone")
+    spec = batch.RunSpec(input=str(example / "detection"), output="s3://gone/out", endpoint_url=endpoint,
+                         pipeline={"ops": [{"name": "Rotate", "angle_min": -15, "angle_max": 15}, {"name": "AddNoise"}],
+                                   "seed": 7})
+    seen: list[dict] = []
+    real_add = batch.journal.Journal.add
+
+    def add(self, rec):
+        seen.append(rec)
+        if len(seen) == 2:
+            server.stop()  # the network goes away between two groups
+        return real_add(self, rec)
+
+    monkeypatch.setattr(batch.plan, "GROUP", 1)
+    monkeypatch.setattr(batch.journal.Journal, "add", add)
+    monkeypatch.setattr(batch.journal.Journal, "SEGMENT_RECORDS", 1)  # each record its own segment
+    try:
+        with pytest.raises(batch.FatalRunError) as info:
+            batch.run(spec, progress=False)
+        assert "cannot be reached" in str(info.value) and "run the same command again" in str(info.value)
+        assert len(seen) == 2 and seen[0]["status"] == "written"
+        monkeypatch.undo()
+        server = ThreadedMotoServer("127.0.0.1", port, verbose=False)  # moto keeps its buckets in memory
+        server.start()
+        got = batch.run(spec, progress=False)
+        assert got["counts"]["written"] == 8 and got["exit_code"] == 0
+        data = {p.rsplit("/", 1)[1]: fs.cat_file(p) for p in fs.find("gone/out/Data")}
+        assert data == _local(_clean(example, tmp_path))
+    finally:
+        server.stop()
+
+
+def test_a_killed_run_resumes_on_s3(example, tmp_path, s3):
+    """SIGKILL mid-run (no clean-up at all), then the same command: the journal's segments on the
+    bucket say what was done, the rest is done, the output equals a clean run's."""
+    big = tmp_path / "big"
+    assert main(["example", str(big), "--count", "40"]) == 0
+    out = s3.url("killed")
+    cmd = [sys.executable, "-m", "augment", "run", str(big / "detection"), "-o", out, "--copies", "3", *ROTATE,
+           "--endpoint-url", s3.endpoint]
+    env = {**os.environ, "AUGMENT_JOURNAL_SECONDS": "0.2"}
+    p = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    segments: list[str] = []
+    while time.monotonic() < deadline and p.poll() is None:
+        try:
+            segments = s3.fs.find(f"{s3.bucket}/killed/.augment/journal")
+        except FileNotFoundError:
+            segments = []
+        s3.fs.invalidate_cache()
+        if len(segments) >= 2:
+            break
+        time.sleep(0.05)
+    killed = p.poll() is None
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    assert killed and segments, "the run ended before it could be killed"
+    done_before = sum(len(s3.fs.cat_file(seg).splitlines()) for seg in s3.fs.find(f"{s3.bucket}/killed/.augment/journal"))
+    assert 0 < done_before < 120
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    clean = tmp_path / "clean"
+    assert main(["run", str(big / "detection"), "-o", str(clean), "--copies", "3", *ROTATE]) == 0
+    assert s3.digests("killed/Data") == _local(clean)
+    assert _manifest_lines(s3.fs.cat_file(f"{s3.bucket}/killed/output.manifest").decode()) == [
+        {**ln, "source": ln["source"].replace("Data/", f"{out}/Data/", 1),
+         "annotation": [{**a, "annotation-loc": a["annotation-loc"].replace("Data/", f"{out}/Data/", 1)}
+                        for a in ln["annotation"]]}
+        for ln in _manifest_lines((clean / "output.manifest").read_text())]
+
+
+def test_remote_folder_reports_other_files_by_url(example, tmp_path, s3, caplog):
+    src = s3.put_tree(example / "detection", "odd")
+    s3.fs.pipe_file(f"{s3.bucket}/odd/.hidden.jpg", b"x")
+    s3.fs.pipe_file(f"{s3.bucket}/odd/notes.md", b"x")
+    s3.fs.pipe_file(f"{s3.bucket}/odd/lonely.xml", b"<annotation/>")
+    s3.fs.pipe_file(f"{s3.bucket}/odd/empty.jpg", b"")
+    s3.fs.pipe_file(f"{s3.bucket}/odd/empty.xml", (example / "detection" / "img_00.xml").read_bytes())
+    out = tmp_path / "out"
+    assert main(["run", src, "-o", str(out), *ROTATE, "--endpoint-url", s3.endpoint]) == 3
+    summary = json.loads((out / "summary.json").read_text())
+    others = {o["source"]: o["reason"] for o in summary["other_files"]}
+    assert {f"{src}/.hidden.jpg", f"{src}/notes.md", f"{src}/lonely.xml"} <= set(others)
+    assert not any("augment-listing-" in json.dumps(x) for x in (summary["inputs"], summary["other_files"]))
+    failed = [r for e in summary["inputs"] for r in e["results"] if r["status"] == "failed"]
+    assert [r["source"] for r in failed] == ["empty.jpg"] and "empty file" in failed[0]["reason"]
+    assert summary["counts"]["written"] == 8
+    assert f"{src}/lonely.xml: annotation without image" in caplog.text  # the log names URLs too
+    assert "augment-listing-" not in caplog.text
+
+
+def test_pipeline_file_on_s3(example, tmp_path, s3):
+    s3.fs.pipe_file(f"{s3.bucket}/ops.json", json.dumps([{"name": "Flip", "flip_p": 1.0}]).encode())
+    out = tmp_path / "out"
+    assert main(["run", str(example / "classification"), "-o", str(out), "--ops", s3.url("ops.json"), "--seed", "1",
+                 "-q", "--endpoint-url", s3.endpoint]) == 0
+    assert len(list((out / "Data").iterdir())) == 8
+
+
+def test_without_fsspec_a_url_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "fsspec", None)  # as if not installed
+    storage.configure("http://127.0.0.1:9")
+    try:
+        with pytest.raises(storage.StorageError, match=r"augment-manifest\[cloud\]"):
+            storage.read("s3://bucket/key.jpg")
+        with pytest.raises(batch.RunError, match=r"augment-manifest\[cloud\]"):
+            batch.discover("s3://bucket/set")
+    finally:
+        storage.configure(None)
