@@ -252,9 +252,8 @@ def read_mask(path: str, max_bytes: int | None) -> tuple[np.ndarray, Any]:
 
     from PIL import Image
 
-    from .imageio import ImageReadError, read_regular
-
     from .batch import storage
+    from .imageio import ImageReadError, read_regular
 
     data = storage.read(path, max_bytes) if storage.is_url(path) else read_regular(path, max_bytes=max_bytes)
     try:

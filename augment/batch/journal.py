@@ -101,13 +101,13 @@ def resume(spec: RunSpec) -> dict[str, dict]:
     if damaged:
         log.warning("%s: %d damaged line(s) skipped; their images are done again", journal, damaged)
     remote = storage.is_url(spec.output)
+    data = Path(spec.output) / "Data"
     if remote:
         present = {rel for rel, _ in storage.listing(storage.join(spec.output, "Data"))} if done else set()
 
         def there(f: str) -> bool:
             return f in present
     else:
-        data = Path(spec.output) / "Data"
 
         def there(f: str) -> bool:
             return (data / f).exists()

@@ -84,9 +84,9 @@ def discover(input_path: str | os.PathLike, layout: str = "auto", *, base: str |
 
     if layout not in LAYOUTS:
         raise RunError(f"unknown layout {layout!r}; expected one of {', '.join(LAYOUTS)}")
-    remote = storage.is_url(os.fspath(input_path))
+    url = os.fspath(input_path)
+    remote = storage.is_url(url)
     if remote:
-        url = os.fspath(input_path)
         what = storage.check_input(url)
         path = Path(tempfile.mkdtemp(prefix="augment-listing-")) if what == "folder" else Path(url)
         is_file = what == "file"

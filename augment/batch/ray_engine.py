@@ -60,16 +60,27 @@ def _connect(address: str | None) -> bool:
     if ray.is_initialized():
         return False
     try:
-        ray.init(address=address, include_dashboard=False, logging_level=logging.WARNING, log_to_driver=True,
-                 configure_logging=False)
+        ray.init(
+            address=address,
+            include_dashboard=False,
+            logging_level=logging.WARNING,
+            log_to_driver=True,
+            configure_logging=False,
+        )
     except (ConnectionError, RuntimeError, ValueError) as exc:
         where = f"the Ray cluster at {address}" if address else "a local Ray cluster"
         raise RunError(f"cannot connect to {where}: {exc}") from None
     return True
 
 
-def run_ray(todo: list[Unit], spec: RunSpec, workers: int, sink: Callable[[dict], bool], address: str | None,
-            blocks: int | None = None) -> None:
+def run_ray(
+    todo: list[Unit],
+    spec: RunSpec,
+    workers: int,
+    sink: Callable[[dict], bool],
+    address: str | None,
+    blocks: int | None = None,
+) -> None:
     """Do ``todo`` on Ray with ``workers`` actors; every record goes to ``sink`` (False stops the
     run). ``blocks``: how many blocks the rows are cut into (default: Ray's choice)."""
     if not todo:
@@ -90,9 +101,15 @@ def run_ray(todo: list[Unit], spec: RunSpec, workers: int, sink: Callable[[dict]
             super().__init__(pickle.loads(blob))
 
     rows = [{"unit": pickle.dumps(u, protocol=pickle.HIGHEST_PROTOCOL)} for u in todo]
-    ds = ray.data.from_items(rows, override_num_blocks=min(len(rows), blocks or workers * 4))
-    ds = ds.map_batches(Worker, batch_size=GROUP, batch_format="numpy", num_cpus=1, zero_copy_batch=True,
-                        compute=ray.data.ActorPoolStrategy(size=workers))
+    ds: Any = ray.data.from_items(rows, override_num_blocks=min(len(rows), blocks or workers * 4))
+    ds = ds.map_batches(
+        Worker,
+        batch_size=GROUP,
+        batch_format="numpy",
+        num_cpus=1,
+        zero_copy_batch=True,
+        compute=ray.data.ActorPoolStrategy(size=workers),
+    )
     it = iter(ds.iter_rows())
     try:
         for row in it:

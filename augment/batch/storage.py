@@ -35,9 +35,29 @@ from typing import Any
 from ..errors import AugmentError, RunError
 from ..imageio import atomic_write_bytes, read_regular
 
-__all__ = ["StorageError", "is_url", "configure", "options", "read", "prefetch", "write", "exists", "join",
-           "dirname", "basename", "resolve", "listing", "check_input", "check_output", "remove", "NamedBytes",
-           "is_object_store", "describe_error", "CLOUD_EXTRA"]
+__all__ = [
+    "StorageError",
+    "is_url",
+    "configure",
+    "options",
+    "read",
+    "prefetch",
+    "write",
+    "write_many",
+    "exists",
+    "join",
+    "dirname",
+    "basename",
+    "resolve",
+    "listing",
+    "check_input",
+    "check_output",
+    "remove",
+    "NamedBytes",
+    "is_object_store",
+    "describe_error",
+    "CLOUD_EXTRA",
+]
 
 CLOUD_EXTRA = "augment-manifest[cloud]"
 _OBJECT_STORES = {"s3", "s3a", "obs", "gs", "gcs", "az", "abfs", "abfss", "oss"}
@@ -92,6 +112,7 @@ def reset_after_fork() -> None:
     """A forked worker must not share its parent's connections (an asyncio loop, sockets)."""
     _FS.clear()
     _PREFETCHED.clear()
+    _POOL.clear()  # its threads did not survive the fork
 
 
 if hasattr(os, "register_at_fork"):
@@ -122,8 +143,10 @@ def _fs(url: str) -> tuple[Any, str]:
         if proto == "obs":
             endpoint = endpoint or _env("OBS_ENDPOINT", "S3_ENDPOINT")
             if not endpoint:
-                raise StorageError(f"{url}: obs:// needs the OBS endpoint of its region: give --endpoint-url "
-                                   "https://obs.<region>.myhuaweicloud.com, or set OBS_ENDPOINT")
+                raise StorageError(
+                    f"{url}: obs:// needs the OBS endpoint of its region: give --endpoint-url "
+                    "https://obs.<region>.myhuaweicloud.com, or set OBS_ENDPOINT"
+                )
             if "://" not in endpoint:
                 endpoint = "https://" + endpoint
             key_id = _env("OBS_ACCESS_KEY_ID", "ACCESS_KEY_ID")
@@ -138,18 +161,23 @@ def _fs(url: str) -> tuple[Any, str]:
                 kw["endpoint_url"] = endpoint
             # a server that does not answer fails the file in seconds, not after botocore's
             # default of minutes of retries; the run's re-run finishes what failed
-            kw["config_kwargs"] = {"connect_timeout": 10, "read_timeout": 60,
-                                   "retries": {"max_attempts": 3, "mode": "standard"}}
+            kw["config_kwargs"] = {
+                "connect_timeout": 10,
+                "read_timeout": 60,
+                "retries": {"max_attempts": 3, "mode": "standard"},
+            }
         try:
             fs = fsspec.filesystem(target, skip_instance_cache=True, **kw)
         except ImportError as exc:
-            raise StorageError(f"{url}: the {proto}:// protocol needs a package that is not installed ({exc}); "
-                               f"for s3:// and obs://: pip install '{CLOUD_EXTRA}'") from None
+            raise StorageError(
+                f"{url}: the {proto}:// protocol needs a package that is not installed ({exc}); "
+                f"for s3:// and obs://: pip install '{CLOUD_EXTRA}'"
+            ) from None
         except ValueError as exc:
             raise StorageError(f"{url}: {exc}") from None
         with _lock:
             _FS[key] = fs
-    return fs, url[url.find("://") + 3:]
+    return fs, url[url.find("://") + 3 :]
 
 
 filesystem_of = _fs
@@ -161,14 +189,22 @@ def describe_error(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     head = text[0] if text else ""
     if name == "NoCredentialsError":
-        return ("no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or OBS_ACCESS_KEY_ID / "
-                "OBS_SECRET_ACCESS_KEY for obs://), or configure ~/.aws/credentials")
+        return (
+            "no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or OBS_ACCESS_KEY_ID / "
+            "OBS_SECRET_ACCESS_KEY for obs://), or configure ~/.aws/credentials"
+        )
     if isinstance(exc, PermissionError):
         return f"access denied ({head})" if head else "access denied"
     if isinstance(exc, FileNotFoundError):
         return head if "bucket" in head.lower() else "no such object"
-    if name in ("EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError", "ClientConnectorError",
-                "ServerDisconnectedError", "ConnectionClosedError"):
+    if name in (
+        "EndpointConnectionError",
+        "ConnectTimeoutError",
+        "ReadTimeoutError",
+        "ClientConnectorError",
+        "ServerDisconnectedError",
+        "ConnectionClosedError",
+    ):
         return f"the storage server cannot be reached ({head})"
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
@@ -199,8 +235,9 @@ def read(loc: str, max_bytes: int | None = None) -> bytes:
 
 
 def _too_big(url: str, n: int, max_bytes: int) -> StorageError:
-    return StorageError(f"{url}: {n:,} bytes exceeds the file size limit of {max_bytes:,} "
-                        "(raise --max-pixels, or 0 for no limit)")
+    return StorageError(
+        f"{url}: {n:,} bytes exceeds the file size limit of {max_bytes:,} (raise --max-pixels, or 0 for no limit)"
+    )
 
 
 def _fetch(urls: Sequence[str], max_bytes: int | None) -> dict[str, bytes | BaseException]:
@@ -209,13 +246,13 @@ def _fetch(urls: Sequence[str], max_bytes: int | None) -> dict[str, bytes | Base
     by_proto: dict[str, list[str]] = {}
     for u in urls:
         by_proto.setdefault(protocol(u), []).append(u)
-    for proto, group in by_proto.items():
+    for group in by_proto.values():
         try:
             fs, _ = _fs(group[0])
         except StorageError as exc:
             out.update(dict.fromkeys(group, exc))
             continue
-        paths = {u[u.find("://") + 3:]: u for u in group}
+        paths = {u[u.find("://") + 3 :]: u for u in group}
         kw: dict[str, Any] = {"on_error": "return"}
         if max_bytes is not None:
             kw.update(start=0, end=max_bytes + 1)
@@ -281,7 +318,7 @@ def listing(url: str) -> list[tuple[str, int]]:
         raise _wrap(url, exc, "cannot list: ") from None
     out = []
     for name, info in found.items():
-        rel = name[len(root):].lstrip("/") if name.startswith(root) else name
+        rel = name[len(root) :].lstrip("/") if name.startswith(root) else name
         if rel and not rel.endswith("/") and info.get("type", "file") == "file":
             out.append((rel, int(info.get("size") or 0)))
     return sorted(out)
@@ -305,6 +342,41 @@ def write(loc: str, data: bytes) -> None:
             fs.mv(tmp, path)
     except Exception as exc:  # noqa: BLE001
         raise _wrap(loc, exc, "cannot write: ") from None
+
+
+_POOL: list[Any] = []  # one thread pool per process for concurrent writes (made when first needed)
+WRITE_THREADS = 16
+
+
+def write_many(items: Sequence[tuple[str, bytes]]) -> dict[str, BaseException | None]:
+    """Write every ``(loc, data)``, each as :func:`write` does, URLs concurrently (a group's images
+    and annotations go out together instead of one round trip after another); ``{loc: None or the
+    error}``."""
+    remote = [(loc, data) for loc, data in items if is_url(loc)]
+    out: dict[str, BaseException | None] = {}
+    for loc, data in items:
+        if not is_url(loc):
+            try:
+                write(loc, data)
+                out[loc] = None
+            except OSError as exc:
+                out[loc] = exc
+    if len(remote) == 1:
+        loc, data = remote[0]
+        try:
+            write(loc, data)
+            out[loc] = None
+        except StorageError as exc:
+            out[loc] = exc
+    elif remote:
+        if not _POOL:
+            from concurrent.futures import ThreadPoolExecutor
+
+            _POOL.append(ThreadPoolExecutor(WRITE_THREADS, thread_name_prefix="augment-write"))
+        futures = {loc: _POOL[0].submit(write, loc, data) for loc, data in remote}
+        for loc, fut in futures.items():
+            out[loc] = fut.exception()
+    return out
 
 
 def remove(loc: str) -> None:
@@ -353,7 +425,7 @@ def resolve(loc: str, anchor: str | None) -> str:
         return loc
     if is_url(anchor):
         head = anchor[: anchor.find("://") + 3]
-        folder = posixpath.dirname(anchor[len(head):])
+        folder = posixpath.dirname(anchor[len(head) :])
         return head + posixpath.normpath(posixpath.join(folder, loc))
     from manifest.dataset import resolve_loc
 

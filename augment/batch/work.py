@@ -99,7 +99,7 @@ class _Job:
     mask_png: bytes | None
 
     __slots__ = ("unit", "rec", "vb", "ann", "boxes", "shapes", "image", "info", "out", "data", "xml", "files",
-                 "notes", "left_out", "mask", "mask_how", "mask_png")
+                 "notes", "left_out", "mask", "mask_how", "mask_png", "pending")
 
     def __init__(self, unit: Unit) -> None:
         self.unit = unit
@@ -107,6 +107,7 @@ class _Job:
         self.ann = self.xml = self.shapes = self.mask = self.mask_how = self.mask_png = None
         self.notes: list[str] = []
         self.left_out = 0
+        self.pending: list[tuple[str, bytes]] = []
 
     def end(self, status: str, **kw: Any) -> None:
         u = self.unit
@@ -130,7 +131,6 @@ def _read_annotation(job: _Job, spec: RunSpec) -> None:
 def _read_voc(loc: str | None) -> VocAnnotation:
     """A VOC file, local or a URL (its errors name it)."""
     from manifest import read_voc
-
     from manifest.voc import MAX_VOC_BYTES
 
     assert loc is not None
@@ -293,13 +293,31 @@ def _write(out_dir: str, name: str, data: bytes) -> None:
 
 def _stage_write(job: _Job, spec: RunSpec, pipeline: Pipeline) -> None:
     out_dir = storage.join(spec.output, "Data")
-    _write(out_dir, job.files[0], job.data)
-    if job.xml is not None:
-        _write(out_dir, job.files[1], job.xml)
-    if job.mask_png is not None:
-        _write(out_dir, job.files[2], job.mask_png)
+    blobs = [job.data, *(b for b in (job.xml, job.mask_png) if b is not None)]
+    if storage.is_url(out_dir):  # written with the group's other files, concurrently (_write_remote)
+        job.pending = [(storage.join(out_dir, name), data) for name, data in zip(job.files, blobs, strict=True)]
+        return
+    for name, data in zip(job.files, blobs, strict=True):
+        _write(out_dir, name, data)
+    _written(job)
+
+
+def _written(job: _Job) -> None:
     extra = {"objects_left_out": job.left_out} if job.left_out else {}
     job.end("written", files=job.files, boxes=len(job.out.boxes), **extra)
+
+
+def _write_remote(jobs: list[_Job]) -> None:
+    """The files of a group's units, to object storage at once; each unit is written when all its
+    files are, or failed with the first error."""
+    results = storage.write_many([item for job in jobs for item in job.pending])
+    for job in jobs:
+        errors = [results[loc] for loc, _ in job.pending if results.get(loc) is not None]
+        job.pending = []
+        if errors:
+            job.end("failed", reason=str(errors[0]))
+        else:
+            _written(job)
 
 
 _STAGES = (_stage_annotation, _stage_image, _stage_augment, _stage_annotation_out, _stage_encode, _stage_write)
@@ -346,6 +364,8 @@ def _process(units: Sequence[Unit], spec: RunSpec, pipeline: Pipeline) -> list[d
             except Exception as exc:  # noqa: BLE001 - one unit's failure is that unit's failure
                 job.end("failed", reason=_reason(exc))
         live = [job for job in live if job.rec is None]
+    if live:
+        _write_remote(live)  # the jobs still open have their files waiting (object storage)
     return [job.rec for job in jobs if job.rec is not None]  # every job ends with a record
 
 

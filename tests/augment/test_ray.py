@@ -14,9 +14,15 @@ from augment.cli import main
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
-PIPELINE = {"ops": [{"name": "Rotate", "angle_min": -40, "angle_max": 40}, {"name": "AddNoise"},
-                    {"name": "Crop", "crop_percent_min": 0.1, "crop_percent_max": 0.3}], "seed": 11,
-            "box_policy": "drop_image"}
+PIPELINE = {
+    "ops": [
+        {"name": "Rotate", "angle_min": -40, "angle_max": 40},
+        {"name": "AddNoise"},
+        {"name": "Crop", "crop_percent_min": 0.1, "crop_percent_max": 0.3},
+    ],
+    "seed": 11,
+    "box_policy": "drop_image",
+}
 
 
 @pytest.fixture(scope="module")
@@ -81,8 +87,9 @@ def test_ray_from_the_command_line(example, tmp_path, ray_cluster):
     args = ["--op", "Flip()", "--seed", "3", "-q"]
     assert main(["run", str(example / "classification"), "-o", str(local), *args]) == 0
     out = tmp_path / "ray"
-    assert main(["run", str(example / "classification"), "-o", str(out), *args, "--engine", "ray",
-                 "--workers", "2"]) == 0
+    assert (
+        main(["run", str(example / "classification"), "-o", str(out), *args, "--engine", "ray", "--workers", "2"]) == 0
+    )
     assert _files(out) == _files(local)
 
 
@@ -91,6 +98,19 @@ def test_engine_options_are_checked(example, tmp_path, capsys):
         batch.run(_spec(example, tmp_path / "a"), engine="spark")
     with pytest.raises(batch.RunError, match="address applies to engine='ray'"):
         batch.run(_spec(example, tmp_path / "b"), address="ray://head:10001")
-    assert main(["run", str(example / "detection"), "-o", str(tmp_path / "c"), "--op", "Flip()",
-                 "--address", "ray://head:10001"]) == 1
+    assert (
+        main(
+            [
+                "run",
+                str(example / "detection"),
+                "-o",
+                str(tmp_path / "c"),
+                "--op",
+                "Flip()",
+                "--address",
+                "ray://head:10001",
+            ]
+        )
+        == 1
+    )
     assert "address applies" in capsys.readouterr().err

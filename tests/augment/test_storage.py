@@ -66,8 +66,20 @@ def test_s3_in_and_s3_out_same_bytes_as_local(example, tmp_path, s3):
 def test_local_folder_in_s3_out_with_originals_and_prefix(example, tmp_path, s3):
     clean = _clean(example, tmp_path, "classification", "--include-originals")
     out = s3.url("cls")
-    rc = main(["run", str(example / "classification"), "-o", out, *ROTATE, "--include-originals",
-               "--endpoint-url", s3.endpoint, "--source-prefix", "s3://elsewhere/set"])
+    rc = main(
+        [
+            "run",
+            str(example / "classification"),
+            "-o",
+            out,
+            *ROTATE,
+            "--include-originals",
+            "--endpoint-url",
+            s3.endpoint,
+            "--source-prefix",
+            "s3://elsewhere/set",
+        ]
+    )
     assert rc == 0
     assert s3.digests("cls/Data") == _local(clean)
     lines = _manifest_lines(s3.fs.cat_file(f"{s3.bucket}/cls/output.manifest").decode())
@@ -78,11 +90,21 @@ def test_manifest_on_s3_with_sources_on_s3(example, tmp_path, s3):
     s3.put_tree(example / "detection", "data/images")
     absolute = s3.url("data/images/img_01.jpg")
     lines = [
-        {"source": "images/img_00.jpg", "annotation": [{"type": "modelarts/object_detection",
-                                                         "annotation-loc": "images/img_00.xml",
-                                                         "annotation-format": "PASCAL VOC"}]},
-        {"source": absolute, "usage": "EVAL", "annotation": [{"type": "modelarts/image_classification",
-                                                              "name": "cat"}]},
+        {
+            "source": "images/img_00.jpg",
+            "annotation": [
+                {
+                    "type": "modelarts/object_detection",
+                    "annotation-loc": "images/img_00.xml",
+                    "annotation-format": "PASCAL VOC",
+                }
+            ],
+        },
+        {
+            "source": absolute,
+            "usage": "EVAL",
+            "annotation": [{"type": "modelarts/image_classification", "name": "cat"}],
+        },
         {"source": "images/missing.jpg", "annotation": [{"type": "modelarts/image_classification", "name": "x"}]},
     ]
     s3.fs.pipe_file(f"{s3.bucket}/data/set.manifest", "".join(json.dumps(x) + "\n" for x in lines).encode())
@@ -138,16 +160,22 @@ def test_bad_credentials_are_one_line_before_any_work(example, tmp_path):
     """A server that checks signatures (moto with authentication on, in its own process)."""
     port = _port()
     env = {**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": "0"}
-    code = ("from moto.server import ThreadedMotoServer as T; import time, sys; "
-            f"s = T('127.0.0.1', {port}, verbose=False); s.start(); print('up', flush=True); time.sleep(600)")
+    code = (
+        "from moto.server import ThreadedMotoServer as T; import time, sys; "
+        f"s = T('127.0.0.1', {port}, verbose=False); s.start(); print('up', flush=True); time.sleep(600)"
+    )
     server = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, text=True)
     try:
         assert server.stdout is not None and server.stdout.readline().strip() == "up"
         run_env = {**os.environ, "AWS_ACCESS_KEY_ID": "wrong", "AWS_SECRET_ACCESS_KEY": "wrong"}
         for args in (["s3://bkt/in", "-o", str(tmp_path / "o")], [str(example / "detection"), "-o", "s3://bkt/out"]):
-            p = subprocess.run([sys.executable, "-m", "augment", "run", *args, *ROTATE, "--endpoint-url",
-                                f"http://127.0.0.1:{port}"], env=run_env, capture_output=True, text=True,
-                               timeout=120)
+            p = subprocess.run(
+                [sys.executable, "-m", "augment", "run", *args, *ROTATE, "--endpoint-url", f"http://127.0.0.1:{port}"],
+                env=run_env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
             assert p.returncode == 1, p.stderr
             assert "access denied" in p.stderr and "Access Key Id" in p.stderr and "Traceback" not in p.stderr
             assert len(p.stderr.strip().splitlines()) == 1
@@ -169,9 +197,8 @@ def test_server_gone_mid_run_fails_the_units_it_hit_and_a_rerun_finishes(example
     """The S3 server stops after two images: the images after it fail with the reason (the journal
     and the summary cannot be written either: the run stops, exit 5); the server comes back and the
     same command finishes, to the same bytes as a clean run."""
-    from moto.server import ThreadedMotoServer
-
     import s3fs
+    from moto.server import ThreadedMotoServer
 
     port = _port()
     server = ThreadedMotoServer("127.0.0.1", port, verbose=False)
@@ -179,9 +206,12 @@ def test_server_gone_mid_run_fails_the_units_it_hit_and_a_rerun_finishes(example
     endpoint = f"http://127.0.0.1:{port}"
     fs = s3fs.S3FileSystem(endpoint_url=endpoint, skip_instance_cache=True)
     fs.mkdir("gone")
-    spec = batch.RunSpec(input=str(example / "detection"), output="s3://gone/out", endpoint_url=endpoint,
-                         pipeline={"ops": [{"name": "Rotate", "angle_min": -15, "angle_max": 15}, {"name": "AddNoise"}],
-                                   "seed": 7})
+    spec = batch.RunSpec(
+        input=str(example / "detection"),
+        output="s3://gone/out",
+        endpoint_url=endpoint,
+        pipeline={"ops": [{"name": "Rotate", "angle_min": -15, "angle_max": 15}, {"name": "AddNoise"}], "seed": 7},
+    )
     seen: list[dict] = []
     real_add = batch.journal.Journal.add
 
@@ -216,8 +246,20 @@ def test_a_killed_run_resumes_on_s3(example, tmp_path, s3):
     big = tmp_path / "big"
     assert main(["example", str(big), "--count", "40"]) == 0
     out = s3.url("killed")
-    cmd = [sys.executable, "-m", "augment", "run", str(big / "detection"), "-o", out, "--copies", "3", *ROTATE,
-           "--endpoint-url", s3.endpoint]
+    cmd = [
+        sys.executable,
+        "-m",
+        "augment",
+        "run",
+        str(big / "detection"),
+        "-o",
+        out,
+        "--copies",
+        "3",
+        *ROTATE,
+        "--endpoint-url",
+        s3.endpoint,
+    ]
     env = {**os.environ, "AUGMENT_JOURNAL_SECONDS": "0.2"}
     p = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
@@ -235,7 +277,9 @@ def test_a_killed_run_resumes_on_s3(example, tmp_path, s3):
     p.send_signal(signal.SIGKILL)
     p.wait()
     assert killed and segments, "the run ended before it could be killed"
-    done_before = sum(len(s3.fs.cat_file(seg).splitlines()) for seg in s3.fs.find(f"{s3.bucket}/killed/.augment/journal"))
+    done_before = sum(
+        len(s3.fs.cat_file(seg).splitlines()) for seg in s3.fs.find(f"{s3.bucket}/killed/.augment/journal")
+    )
     assert 0 < done_before < 120
     p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stderr
@@ -243,10 +287,16 @@ def test_a_killed_run_resumes_on_s3(example, tmp_path, s3):
     assert main(["run", str(big / "detection"), "-o", str(clean), "--copies", "3", *ROTATE]) == 0
     assert s3.digests("killed/Data") == _local(clean)
     assert _manifest_lines(s3.fs.cat_file(f"{s3.bucket}/killed/output.manifest").decode()) == [
-        {**ln, "source": ln["source"].replace("Data/", f"{out}/Data/", 1),
-         "annotation": [{**a, "annotation-loc": a["annotation-loc"].replace("Data/", f"{out}/Data/", 1)}
-                        for a in ln["annotation"]]}
-        for ln in _manifest_lines((clean / "output.manifest").read_text())]
+        {
+            **ln,
+            "source": ln["source"].replace("Data/", f"{out}/Data/", 1),
+            "annotation": [
+                {**a, "annotation-loc": a["annotation-loc"].replace("Data/", f"{out}/Data/", 1)}
+                for a in ln["annotation"]
+            ],
+        }
+        for ln in _manifest_lines((clean / "output.manifest").read_text())
+    ]
 
 
 def test_remote_folder_reports_other_files_by_url(example, tmp_path, s3, caplog):
@@ -272,8 +322,24 @@ def test_remote_folder_reports_other_files_by_url(example, tmp_path, s3, caplog)
 def test_pipeline_file_on_s3(example, tmp_path, s3):
     s3.fs.pipe_file(f"{s3.bucket}/ops.json", json.dumps([{"name": "Flip", "flip_p": 1.0}]).encode())
     out = tmp_path / "out"
-    assert main(["run", str(example / "classification"), "-o", str(out), "--ops", s3.url("ops.json"), "--seed", "1",
-                 "-q", "--endpoint-url", s3.endpoint]) == 0
+    assert (
+        main(
+            [
+                "run",
+                str(example / "classification"),
+                "-o",
+                str(out),
+                "--ops",
+                s3.url("ops.json"),
+                "--seed",
+                "1",
+                "-q",
+                "--endpoint-url",
+                s3.endpoint,
+            ]
+        )
+        == 0
+    )
     assert len(list((out / "Data").iterdir())) == 8
 
 
