@@ -114,3 +114,43 @@ def test_engine_options_are_checked(example, tmp_path, capsys):
         == 1
     )
     assert "address applies" in capsys.readouterr().err
+
+
+def test_ctrl_c_on_the_driver_stops_the_clusters_work_and_a_rerun_finishes(tmp_path):
+    """``augment run --engine ray`` (its own local cluster) gets SIGINT once some images are done:
+    it exits 130 within seconds, nothing is written after it has gone, and the same command with
+    the local engine finishes the job to a clean run's bytes."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    pytest.importorskip("ray.data")
+    data = tmp_path / "data"
+    assert main(["example", str(data), "--count", "40"]) == 0
+    out = tmp_path / "out"
+    args = [str(data / "detection"), "-o", str(out), "--copies", "4", "--op", "Rotate(angle_min=-9, angle_max=9)",
+            "--op", "AddNoise()", "--seed", "5", "-q"]
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    p = subprocess.Popen([sys.executable, "-m", "augment", "run", *args, "--engine", "ray", "--workers", "2"],
+                         env=env, stderr=subprocess.PIPE, text=True)
+    journal = out / ".augment" / "journal.jsonl"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and p.poll() is None:
+        if journal.exists() and len(journal.read_bytes().splitlines()) >= 4:
+            break
+        time.sleep(0.05)
+    assert p.poll() is None, "the run ended before it could be interrupted"
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 130, err
+    assert "run the same command again" in err and "Traceback" not in err
+    files = sorted(f.name for f in (out / "Data").iterdir())
+    time.sleep(3)
+    assert sorted(f.name for f in (out / "Data").iterdir()) == files  # no actor is still writing
+    assert len(files) < 2 * 160
+    assert main(["run", *args]) == 0
+    clean = tmp_path / "clean"
+    assert main(["run", *args[:1], "-o", str(clean), *args[3:]]) == 0
+    assert _files(out) == _files(clean)
