@@ -132,12 +132,58 @@ def main() -> None:
             else:
                 shutil.rmtree(out, ignore_errors=True)
     ray.shutdown()
+    where = {name: where_the_time_goes(src, dst, endpoint, scratch, fs, args.n)
+             for name, (_, src, dst) in variants.items() if name != "ray"}
     server.kill()
     shutil.rmtree(scratch, ignore_errors=True)
-    report(args, res, ray_start, upload)
+    report(args, res, ray_start, upload, where)
 
 
-def report(args: argparse.Namespace, res: dict[str, list[dict]], ray_start: float, upload: float) -> None:
+def where_the_time_goes(src: str, dst: str, endpoint: str, scratch: Path, fs, n: int) -> dict[str, float]:
+    """One run in this process (1 worker), with the storage calls and the job's stages timed by
+    wrapping them: seconds per image in reads, writes, and the rest."""
+    from augment import batch
+    from augment.batch import storage, work
+
+    acc = {"read": 0.0, "write": 0.0}
+    real_fetch, real_write_many, real_write = storage._fetch, storage.write_many, storage.write
+
+    def timed(key, fn):
+        def wrapper(*a, **kw):
+            t = time.perf_counter()
+            try:
+                return fn(*a, **kw)
+            finally:
+                acc[key] += time.perf_counter() - t
+        return wrapper
+
+    storage._fetch = timed("read", real_fetch)
+    storage.write_many = timed("write", real_write_many)
+    real_stages = work._STAGES
+    real_image = work._stage_image
+    work._stage_image = timed("read", real_image)  # local reads happen inside it
+    work._STAGES = tuple(work._stage_image if f is real_image else f for f in work._STAGES)
+    real_stage_write = work._stage_write
+    work._stage_write = timed("write", real_stage_write)
+    work._STAGES = tuple(work._stage_write if f is real_stage_write else f for f in work._STAGES)
+    out = "s3://bench/where" if dst == "s3" else str(scratch / "where")
+    try:
+        t = time.perf_counter()
+        batch.run(batch.RunSpec(input=src, output=out, pipeline=PIPELINE, endpoint_url=endpoint), progress=False)
+        total = time.perf_counter() - t
+    finally:
+        storage._fetch, storage.write_many, storage.write = real_fetch, real_write_many, real_write
+        work._stage_image, work._stage_write, work._STAGES = real_image, real_stage_write, real_stages
+    if dst == "s3":
+        fs.rm("bench/where", recursive=True)
+    else:
+        shutil.rmtree(out, ignore_errors=True)
+    # decode time is inside _stage_image: reported with the reads (an upper bound of the I/O)
+    return {"total_ms": total / n * 1000, "read_ms": acc["read"] / n * 1000, "write_ms": acc["write"] / n * 1000}
+
+
+def report(args: argparse.Namespace, res: dict[str, list[dict]], ray_start: float, upload: float,
+           where: dict[str, dict[str, float]]) -> None:
     def ratio(name: str) -> list[float]:
         return [a["ips"] / b["ips"] for a, b in zip(res[name], res["local"], strict=True)]
 
@@ -175,6 +221,14 @@ Python {sys.version.split()[0]}. Ratios are per round against the `local` run of
 | variant | images/s (median) | ratio to local | S3 server CPU ms / image |
 |---|---|---|---|
 {chr(10).join(rows)}
+
+Where the time goes: one more run of each non-Ray variant in this process with one worker, its
+storage calls and stages timed (ms per image; "read" includes the decode of the image, since a
+local read happens inside that stage: an upper bound of the reads' share):
+
+| variant | total | read + decode | write (encode excluded) | the rest (augment, encode, VOC, plan, summary) |
+|---|---|---|---|---|
+{chr(10).join(where_rows)}
 
 The Ray cluster's start (once, not in the runs): {ray_start:.1f} s. Uploading the data to the test
 server (not timed in the runs): {upload:.1f} s.

@@ -12,7 +12,8 @@ import pytest
 from augment import batch
 from augment.cli import main
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+              pytest.mark.filterwarnings("ignore:The minimum number of concurrent actors:UserWarning")]
 
 PIPELINE = {
     "ops": [
