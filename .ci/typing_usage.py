@@ -27,3 +27,5 @@ assert_type(voc_to_xyxy(1, 1, 4, 4), tuple[float, float, float, float])
 assert_type(read_voc("a.xml").objects[0].name, str | None)
 Rotate(angle_min="-30")  # type: ignore[arg-type]  # a wrong field type is reported to the user
 Rotate(angel_min=-30)  # type: ignore[call-arg]  # so is a misspelt field
+assert_type(Rotate(p=0.5).p, float)  # the probability every operator has, a declared field
+assert_type(LightContrast(func="log").gain_min, float | None)

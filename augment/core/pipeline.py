@@ -36,7 +36,7 @@ from ..errors import ConfigError, UnsupportedImageError
 from ..kernels.color import apply_lut, fuse_tables
 from ..random import LazyRng, check_seed
 from ..structures import Sample
-from .base import Operator, Outcome, stack_if_uniform
+from .base import SKIPPED, Operator, Outcome, stack_if_uniform
 from .lut import LutOperator
 from .policy import BoxPolicy, as_policy
 from .registry import operator_from_dict
@@ -130,6 +130,8 @@ class Pipeline:
                 if fused is not None:
                     sample = sample.with_image(fused)
                     for k in range(start, stop):  # tables leave boxes where they are: only the policies
+                        if recorded[k] is SKIPPED:
+                            continue
                         outcome = self.ops[k].finish(sample, sample.image, sample.boxes, recorded[k], self._policies[k])
                         if outcome.sample is None:
                             return Outcome(None, recorded, outcome.dropped)
@@ -137,8 +139,13 @@ class Pipeline:
                     continue
             for k in range(start, stop):
                 p = params[k] if params is not None else (recorded[k] if k < len(recorded) else None)
-                outcome = self.ops[k].run(sample, LazyRng(self.seed, epoch, index, k), p, self._policies[k])
+                op = self.ops[k]
+                rng = LazyRng(self.seed, epoch, index, k)
                 del recorded[k:]
+                if op.skips(rng, p):
+                    recorded.append(SKIPPED)
+                    continue
+                outcome = op.run(sample, rng, p, self._policies[k])
                 recorded.append(outcome.params)
                 if outcome.sample is None:
                     return Outcome(None, recorded, outcome.dropped)
@@ -159,7 +166,7 @@ class Pipeline:
                     continue
             for k in range(start, stop):
                 p = params[k] if params is not None else (recorded[k] if k < len(recorded) else None)
-                image, p = self.ops[k].run_image(image, LazyRng(self.seed, epoch, index, k), p)
+                image, p = self.ops[k]._gated_image(image, LazyRng(self.seed, epoch, index, k), p)
                 del recorded[k:]
                 recorded.append(p)
         return image, recorded
@@ -186,14 +193,21 @@ class Pipeline:
         check = sample if sample is not None and len(sample.boxes) > 0 else None
         for k in range(start, stop):
             op = cast(LutOperator, self.ops[k])  # a run of LutOperators (_runs)
+            rng = LazyRng(self.seed, epoch, index, k)
+            given = params[k] if params is not None else None
+            if op.skips(rng, given):  # a skipped table is no table
+                recorded.append(SKIPPED)
+                continue
             meta = op._check_and_describe(image)
             if check is not None and op.do_validation:
                 check.validate(op.name)
-            p = params[k] if params is not None else op.sample(LazyRng(self.seed, epoch, index, k), meta)
+            p = given if given is not None else op.sample(rng, meta)
             recorded.append(p)
             tables.append(op.lut(p, meta))
         if any(t is None for t in tables):
             return None
+        if not tables:  # every one skipped
+            return image
         return apply_lut(image, fuse_tables(cast("list[np.ndarray]", tables)))  # no None left
 
     # as Operator.__call__: a Sample gives a Sample or None (dropped); the array case is typed Any
