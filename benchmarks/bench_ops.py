@@ -76,12 +76,11 @@ from benchlib import (  # noqa: E402
     HERE,
     SEED,
     calibrate,
-    canary,
     git_state,
     import_augment,
+    interleaved_rounds,
     make_image,
     snapshot_env,
-    window,
 )
 
 SIZES = (224, 512)
@@ -266,24 +265,8 @@ def cmd_run(args):
                 continue
             rec["k"] = {n: s[1] for n, s in state.items()}
             active.append((rec, state))
-    canaries = []
-    for rnd in range(args.rounds):
-        py, mem = canary()
-        canaries.append({"round": rnd + 1, "py_loop_s": py, "copy512_s": mem, "t": round(time.time() - t_start, 1)})
-        for rec, state in active:
-            names = list(state)
-            if rnd % 2:
-                names.reverse()
-            for n in names:
-                call, k, times = state[n]
-                try:
-                    times.append(window(call, k))
-                except Exception as e:
-                    rec["notes"].append(f"{n} failed while timing: {type(e).__name__}: {e}"[:300])
-                    times.append(float("nan"))
-        print(f"round {rnd + 1}/{args.rounds} done at {time.time() - t_start:.0f} s", file=sys.stderr, flush=True)
+    canaries = interleaved_rounds(active, args.rounds, t_start, lambda: {"t": round(time.time() - t_start, 1)})
     for rec, state in active:
-        rec["times"] = {n: s[2] for n, s in state.items()}
         rec["img_s"] = {n: 1.0 / statistics.median(s[2]) for n, s in state.items()}
         if "peer" in state:
             peer = state["peer"][2]

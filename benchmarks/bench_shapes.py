@@ -237,21 +237,8 @@ def cmd_run(args):
             rec["out"][name] = summary(out)
             state[name] = (call, k, [])
         active.append((rec, state))
-    canaries = []
     t0 = time.time()
-    for rnd in range(args.rounds):
-        py, mem = L.canary()
-        canaries.append({"round": rnd + 1, "py_loop_s": py, "copy512_s": mem, "loadavg": os.getloadavg()[0]})
-        for _rec, state in active:
-            names = list(state)
-            if rnd % 2:
-                names.reverse()
-            for n in names:
-                call, k, times = state[n]
-                times.append(L.window(call, k))
-        print(f"round {rnd + 1}/{args.rounds} at {time.time() - t0:.0f} s", file=sys.stderr, flush=True)
-    for rec, state in active:
-        rec["times"] = {n: s[2] for n, s in state.items()}
+    canaries = L.interleaved_rounds(active, args.rounds, t0, lambda: {"loadavg": os.getloadavg()[0]})
     doc = {"meta": {**meta, "wall_s": round(time.time() - t0, 1), "loadavg_end": os.getloadavg()},
            "rows": recs, "canary": canaries}
     if args.json_out:

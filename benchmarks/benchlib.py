@@ -13,7 +13,7 @@ libraries to 1 (unless set), which they read when they load.
   :func:`draw_shapes`.
 * Timing (bench_ops, bench_shapes): :func:`calibrate` sizes a window to ``target`` seconds (at
   least :data:`MIN_CALLS` calls), :func:`window` times one (gc off), :func:`canary` probes the
-  machine's speed at the start of every round.
+  machine's speed at the start of every round, :func:`interleaved_rounds` runs the rounds.
 """
 
 import os
@@ -155,6 +155,36 @@ def calibrate(call, target):
     one = time.perf_counter() - t0
     return out, max(MIN_CALLS, int(target / max(one, 1e-7)))
 
+
+
+def interleaved_rounds(active, rounds, t_start, canary_fields):
+    """Time every contestant of every row, ``rounds`` times: in each round the canary first, then each
+    row's contestants in adjacent windows (order reversed every other round: A B C / C B A), rows one
+    after another, so that a slow patch of the machine hits both sides of a comparison alike.
+
+    ``active``: ``[(record, {name: (call, calls per window, times)})]``; each window's seconds per
+    call is appended to its ``times`` (NaN, and a note in ``record["notes"]``, when the call fails),
+    and ``record["times"]`` is set to them. ``canary_fields()`` adds to each round's canary entry.
+    Returns the canary entries."""
+    canaries = []
+    for rnd in range(rounds):
+        py, mem = canary()
+        canaries.append({"round": rnd + 1, "py_loop_s": py, "copy512_s": mem, **canary_fields()})
+        for rec, state in active:
+            names = list(state)
+            if rnd % 2:
+                names.reverse()
+            for n in names:
+                call, k, times = state[n]
+                try:
+                    times.append(window(call, k))
+                except Exception as e:  # noqa: BLE001  (a peer's failure is recorded, the run goes on)
+                    rec["notes"].append(f"{n} failed while timing: {type(e).__name__}: {e}"[:300])
+                    times.append(float("nan"))
+        print(f"round {rnd + 1}/{rounds} done at {time.time() - t_start:.0f} s", file=sys.stderr, flush=True)
+    for rec, state in active:
+        rec["times"] = {n: s[2] for n, s in state.items()}
+    return canaries
 
 
 def import_augment():
