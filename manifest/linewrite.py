@@ -1,8 +1,8 @@
 """:class:`~manifest.model.Sample` / :class:`~manifest.model.Annotation` -> the JSON object of
 one manifest line, keys in the order read.
 
-Internal to ``manifest`` (``Sample.to_dict`` and ``Annotation.to_dict`` call :func:`sample_dict`
-and :func:`annotation_dict`). The rules (:mod:`manifest.model`): a value unchanged since it was
+Internal to ``manifest``: ``Sample.to_dict`` and ``Annotation.to_dict`` call :func:`object_dict`
+with their key tables (:mod:`manifest.keys`). The rules (:mod:`manifest.model`): a value unchanged since it was
 read is written in its raw form (``"True"``, ``"train"``, a ``property`` given as a JSON string);
 a new one in the documented form (``hard`` as ``"true"`` / ``"false"``); keys read come back in
 their order, unknown keys where they were, new keys after them in the documented order.
@@ -27,27 +27,16 @@ from .keys import (
     PLAN_LIMIT,
     PROP,
     SAMPLE_ATTR_OF,
-    SAMPLE_OUT,
     STR,
     USAGE,
 )
 
-__all__ = ["sample_dict", "annotation_dict"]
+__all__ = ["object_dict"]
 
 _ABSENT = object()
 _META_ATTRS = frozenset(("extra", "_order", "_raw"))
 _OUT_PLANS_S: dict[tuple, tuple] = {}
 _OUT_PLANS_A: dict[tuple, tuple] = {}
-
-
-def sample_dict(obj: Any) -> dict[str, Any]:
-    """The JSON object of a :class:`~manifest.model.Sample`."""
-    return _to_dict(obj, SAMPLE_OUT, SAMPLE_ATTR_OF)
-
-
-def annotation_dict(obj: Any) -> dict[str, Any]:
-    """The JSON object of an :class:`~manifest.model.Annotation`."""
-    return _to_dict(obj, ANN_OUT, ANN_ATTR_OF)
 
 
 def _out_value(attr: str, kind: int, raw: dict | None, v: Any) -> Any:
@@ -82,7 +71,7 @@ def _out_value(attr: str, kind: int, raw: dict | None, v: Any) -> Any:
     if kind == HARD and type(v) is bool:
         return "true" if v else "false"
     if kind == ANN:
-        return [annotation_dict(a) for a in v]
+        return [object_dict(a, ANN_OUT, ANN_ATTR_OF) for a in v]
     return v
 
 
@@ -101,7 +90,8 @@ def _out_plan(order: tuple, attr_of: dict) -> tuple:
     return tuple(plan), frozenset(covered)
 
 
-def _to_dict(obj: Any, out_spec: list[tuple[str, str, int]], attr_of: dict) -> dict[str, Any]:
+def object_dict(obj: Any, out_spec: list[tuple[str, str, int]], attr_of: dict) -> dict[str, Any]:
+    """The JSON object of a sample (``SAMPLE_OUT``, ``SAMPLE_ATTR_OF``) or an annotation (``ANN_...``)."""
     order = obj._order
     plans = _OUT_PLANS_S if attr_of is SAMPLE_ATTR_OF else _OUT_PLANS_A
     cached = plans.get(order)
@@ -129,7 +119,7 @@ def _to_dict(obj: Any, out_spec: list[tuple[str, str, int]], attr_of: dict) -> d
         if kind == STR and (raw is None or attr not in raw):
             out[key] = v
         elif kind == ANN and (v or raw is None or attr not in raw):
-            out[key] = [_to_dict(a, ANN_OUT, ANN_ATTR_OF) for a in v]
+            out[key] = [object_dict(a, ANN_OUT, ANN_ATTR_OF) for a in v]
         elif kind == HARD and raw is not None and attr in raw and HARD_OF.get(raw[attr]) is v:
             out[key] = raw[attr]
         else:

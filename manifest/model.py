@@ -34,8 +34,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .keys import norm_usage
-from .linewrite import annotation_dict, sample_dict
+from .keys import ANN_ATTR_OF, ANN_OUT, SAMPLE_ATTR_OF, SAMPLE_OUT, norm_usage
+from .linewrite import object_dict
 
 if TYPE_CHECKING:
     from .lineparse import annotation_from_dict, sample_from_dict
@@ -122,7 +122,7 @@ class Annotation:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object, keys in the order read (new keys in the documented order)."""
-        return annotation_dict(self)
+        return object_dict(self, ANN_OUT, ANN_ATTR_OF)
 
     @classmethod
     def from_dict(cls, d: Any) -> Annotation:
@@ -200,7 +200,7 @@ class Sample:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object, keys in the order read (new keys in the documented order)."""
-        return sample_dict(self)
+        return object_dict(self, SAMPLE_OUT, SAMPLE_ATTR_OF)
 
     def to_json(self) -> str:
         """One compact JSON line (no newline), non-ASCII unescaped."""
