@@ -120,12 +120,23 @@ def _need(values: dict[str, Num], names: tuple[str, ...], tag: str, fail: Fail) 
 
 # ---------------------------------------------------------------------- shapes
 class _ShapeXml:
-    """What every shape does with its XML; ``kind`` is its tag."""
+    """What every shape does with its XML; ``kind`` is its tag. A shape whose child tags are its
+    fields (``child_tags``: ``<xmin>`` is ``.xmin``) parses and writes them here; the others override."""
 
     kind: ClassVar[str]
+    child_tags: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def parse(cls, values: dict[str, Num], fail: Fail) -> Self:
+        """The shape from the numbers of its child elements, by tag (other children are ignored)."""
+        try:  # the common case, without _need
+            return cls(*[values[t] for t in cls.child_tags])
+        except KeyError:
+            return cls(*_need(values, cls.child_tags, cls.kind, fail))
 
     def pairs(self) -> list[tuple[str, Any]]:
-        raise NotImplementedError
+        """The child tags and numbers written, in order."""
+        return [(t, getattr(self, t)) for t in self.child_tags]
 
     def write(self, parent: Any) -> Any:
         """Append ``<kind>`` with the shape's numbers to ``parent``; returns the element."""
@@ -144,18 +155,7 @@ class BndBox(_ShapeXml):
     xmax: float
     ymax: float
     kind: ClassVar[str] = "bndbox"
-
-    @classmethod
-    def parse(cls, values: dict[str, Num], fail: Fail) -> BndBox:
-        if len(values) == 4:
-            try:  # the common case, without _need
-                return cls(values["xmin"], values["ymin"], values["xmax"], values["ymax"])
-            except KeyError:
-                pass
-        return cls(*_need(values, ("xmin", "ymin", "xmax", "ymax"), cls.kind, fail))
-
-    def pairs(self) -> list[tuple[str, Any]]:
-        return [("xmin", self.xmin), ("ymin", self.ymin), ("xmax", self.xmax), ("ymax", self.ymax)]
+    child_tags: ClassVar[tuple[str, ...]] = ("xmin", "ymin", "xmax", "ymax")
 
     def feature(self) -> list:
         return [[self.xmin, self.ymin], [self.xmax, self.ymax]]
@@ -224,13 +224,7 @@ class Line(_ShapeXml):
     x2: float
     y2: float
     kind: ClassVar[str] = "line"
-
-    @classmethod
-    def parse(cls, values: dict[str, Num], fail: Fail) -> Self:
-        return cls(*_need(values, ("x1", "y1", "x2", "y2"), cls.kind, fail))
-
-    def pairs(self) -> list[tuple[str, Any]]:
-        return [("x1", self.x1), ("y1", self.y1), ("x2", self.x2), ("y2", self.y2)]
+    child_tags: ClassVar[tuple[str, ...]] = ("x1", "y1", "x2", "y2")
 
     def feature(self) -> list:
         return [[self.x1, self.y1], [self.x2, self.y2]]
@@ -254,13 +248,7 @@ class Circle(_ShapeXml):
     cy: float
     r: float
     kind: ClassVar[str] = "circle"
-
-    @classmethod
-    def parse(cls, values: dict[str, Num], fail: Fail) -> Circle:
-        return cls(*_need(values, ("cx", "cy", "r"), cls.kind, fail))
-
-    def pairs(self) -> list[tuple[str, Any]]:
-        return [("cx", self.cx), ("cy", self.cy), ("r", self.r)]
+    child_tags: ClassVar[tuple[str, ...]] = ("cx", "cy", "r")
 
     def feature(self) -> list:
         return [self.cx, self.cy, self.r]
