@@ -45,6 +45,7 @@ _EXPORTS = {
     **dict.fromkeys(("Sample", "ImageMeta"), "structures"),
     **dict.fromkeys(_CATALOGUE, "ops"),  # the built-in operators
     "Pipeline": "core.pipeline",
+    **dict.fromkeys(("Sequential", "OneOf", "SomeOf", "Sometimes"), "core.compose"),
     "BoxPolicy": "core.policy",
     **dict.fromkeys(("Operator", "AffineOperator", "Params", "Outcome"), "core.base"),
     "LutOperator": "core.lut",
@@ -80,6 +81,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # what type checkers and IDEs see
     from .core.base import AffineOperator, Operator, Outcome, Params
+    from .core.compose import OneOf, Sequential, SomeOf, Sometimes
     from .core.lut import LutOperator
     from .core.pipeline import Pipeline
     from .core.policy import BoxPolicy
@@ -153,6 +155,10 @@ __all__ = [
     *_ops.__all__,
     # composition and configuration
     "Pipeline",
+    "Sequential",
+    "OneOf",
+    "SomeOf",
+    "Sometimes",
     "BoxPolicy",
     "Operator",
     "AffineOperator",

@@ -37,6 +37,7 @@ from ..kernels.color import apply_lut, fuse_tables
 from ..random import LazyRng, check_seed
 from ..structures import Sample
 from .base import SKIPPED, Operator, Outcome, stack_if_uniform
+from .compose import Container, _record, plan, run_steps, run_steps_image
 from .lut import LutOperator
 from .policy import BoxPolicy, as_policy
 from .registry import operator_from_dict
@@ -47,7 +48,7 @@ __all__ = ["Pipeline"]
 class Pipeline:
     """``Pipeline(ops, seed=None, box_policy=None)``: apply ``ops`` in order."""
 
-    __slots__ = ("ops", "seed", "box_policy", "_counter", "_policies", "_segments")
+    __slots__ = ("ops", "seed", "box_policy", "_counter", "_policies", "_segments", "_planned")
 
     def __init__(self, ops: Iterable[Operator], seed: int | None = None, box_policy: Any = None):
         ops = tuple(ops)
@@ -66,6 +67,8 @@ class Pipeline:
         self._policies = tuple(op.policy(self.box_policy) for op in ops)
         self._segments = _segments(ops)
         self._counter = itertools.count()
+        # with a container the operators that run are decided per image (augment.core.compose)
+        self._planned = any(isinstance(op, Container) for op in ops)
 
     # ----------------------------------------------------------------- configuration
     @classmethod
@@ -123,6 +126,10 @@ class Pipeline:
         """Augment one Sample; the :class:`Outcome` says which operator dropped it, if one did."""
         index = self._index(index)
         self._check_params(params)
+        if self._planned:
+            steps, records = self._plan(index, epoch, params)
+            out, dropped = run_steps(sample, steps)
+            return Outcome(out, [_record(r) for r in records], dropped)
         recorded: list[Any] = []
         for start, stop in self._segments:
             if stop - start > 1 and sample.image.dtype == np.uint8:
@@ -157,6 +164,9 @@ class Pipeline:
     ) -> tuple[np.ndarray, list]:
         index = self._index(index)
         self._check_params(params)
+        if self._planned:
+            steps, records = self._plan(index, epoch, params)
+            return run_steps_image(image, steps), [_record(r) for r in records]
         recorded: list[Any] = []
         for start, stop in self._segments:
             if stop - start > 1 and image.dtype == np.uint8:
@@ -170,6 +180,16 @@ class Pipeline:
                 del recorded[k:]
                 recorded.append(p)
         return image, recorded
+
+    def _plan(self, index: int, epoch: int, params: Sequence[Any] | None) -> tuple[list[Any], list[Any]]:
+        """What runs on sample ``index`` of ``epoch``: the flat steps and each operator's record."""
+        steps: list[Any] = []
+        records = []
+        for k, op in enumerate(self.ops):
+            rng = LazyRng(self.seed, epoch, index, k)
+            given = params[k] if params is not None else None
+            records.append(plan(op, rng, given, self.box_policy, ((f"ops[{k}]", op.name),), steps))
+        return steps, records
 
     def _check_params(self, params: Sequence[Any] | None) -> None:
         if params is not None and len(params) != len(self.ops):

@@ -115,6 +115,10 @@ def operator_from_dict(config: Mapping[str, Any], where: str = "operator config"
     if "name" not in config:
         raise ConfigError(f"{where}: missing 'name' (the operator name, e.g. 'Rotate')")
     name = config["name"]
+    if not COMPOSITES:  # the containers register when their module loads (core, no operator family)
+        from importlib import import_module
+
+        import_module(".compose", __package__)
     if isinstance(name, str) and name in COMPOSITES:
         return COMPOSITES[name](config, where)
     params = dict(config)
