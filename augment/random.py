@@ -153,9 +153,13 @@ class LazyRng:
 
     # ----------------------------------------------------------------- streams named by tree position
     def _derived(self, branch: int, depth: int) -> LazyRng:
-        epoch, index, stream = self._counter
-        out = LazyRng(self._seed, epoch, index, stream, branch)
+        out = LazyRng.__new__(LazyRng)  # the coordinates are this stream's, already checked
+        out._seed = self._seed
+        out._counter = self._counter
+        out._branch = branch
         out._depth = depth
+        out._saved = None
+        out._used = False
         return out
 
     def child(self, i: int) -> LazyRng:

@@ -49,7 +49,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..kernels.color import apply_lut, fuse_tables
-from ..random import CHOICES
+from ..random import CHOICES, LazyRng
 from ..structures import Sample
 from . import validate as V
 from .base import SKIPPED, Operator, Outcome, Params
@@ -108,7 +108,10 @@ def plan(
 ) -> Any:
     """Decide what ``op`` (an operator or a container) does on this image: append the operators
     that run to ``steps`` and return its record (resolved by :func:`_record` once they ran)."""
-    if op.skips(rng, given):
+    if given is None:
+        if op.run_p < 1.0 and op.skips(rng, None):
+            return SKIPPED
+    elif given is SKIPPED:
         return SKIPPED
     if isinstance(op, Container):
         return op._plan(rng, given, inherited, where, steps)
@@ -228,12 +231,27 @@ class Container(Operator):
         container's choice stream)."""
         raise NotImplementedError
 
+    def fixed(self) -> tuple[int, ...] | None:
+        """The children that run when that needs no draw (a plain Sequential), else None."""
+        return None
+
+    def _kids(self) -> tuple[tuple[str, Operator, str], ...]:
+        """:meth:`children` with each child's name, computed once (the value is immutable)."""
+        kids = self.__dict__.get("_kids_cache")
+        if kids is None:
+            kids = tuple((place, op, op.name) for place, op in self.children())
+            object.__setattr__(self, "_kids_cache", kids)
+        return cast("tuple[tuple[str, Operator, str], ...]", kids)
+
     def _plan(
         self, rng: Any, given: Any, inherited: BoxPolicy | None, where: tuple[tuple[str, str], ...], steps: list[_Step]
     ) -> _Node:
-        kids = self.children()
+        kids = self.__dict__.get("_kids_cache") or self._kids()
+        lazy = type(rng) is LazyRng
         if given is None:
-            ran = self.choose(rng.purpose(CHOICES) if hasattr(rng, "purpose") else rng)
+            ran = self.fixed()
+            if ran is None:
+                ran = self.choose(rng.purpose(CHOICES) if lazy else rng)
             gparams: tuple[Any, ...] = (None,) * len(ran)
         else:
             if not isinstance(given, Branches) or len(given.ran) != len(given.params):
@@ -241,13 +259,12 @@ class Container(Operator):
             if any(not (isinstance(i, int) and 0 <= i < len(kids)) for i in given.ran):
                 raise ConfigError(f"{self.name}: replayed branches {given.ran} do not fit {len(kids)} children")
             ran, gparams = given.ran, given.params
-        own = cast("BoxPolicy | None", self.box_policy)
+        own = cast("BoxPolicy | None", self.box_policy)  # __post_init__ made it a BoxPolicy
         policy = own if own is not None else inherited
         records = []
         for i, g in zip(ran, gparams, strict=True):
-            place, child = kids[i]
-            child_rng = rng.child(i) if hasattr(rng, "child") else rng
-            records.append(plan(child, child_rng, g, policy, (*where, (place, child.name)), steps))
+            place, child, name = kids[i]
+            records.append(plan(child, rng.child(i) if lazy else rng, g, policy, (*where, (place, name)), steps))
         return _Node(ran, records)
 
     # ----------------------------------------------------------------- running
@@ -339,11 +356,22 @@ class Sequential(Container):
     def _check(self) -> None:
         self._set("ops", _operators(self.name, "ops", self.ops))
 
+    def fixed(self) -> tuple[int, ...] | None:
+        return self._all if not self.random_order or len(self.ops) == 1 else None
+
     def choose(self, rng: Any) -> tuple[int, ...]:
         n = len(self.ops)
         if not self.random_order or n == 1:
-            return tuple(range(n))
-        return tuple(int(i) for i in rng.permutation(n))
+            return self._all
+        return _pick(rng, n, n)
+
+    @property
+    def _all(self) -> tuple[int, ...]:
+        every = self.__dict__.get("_all_cache")
+        if every is None:
+            every = tuple(range(len(self.ops)))
+            object.__setattr__(self, "_all_cache", every)
+        return cast("tuple[int, ...]", every)
 
 
 @_composite
@@ -423,13 +451,13 @@ class SomeOf(Container):
     def choose(self, rng: Any) -> tuple[int, ...]:
         lo, hi = cast("tuple[int, int]", self.__dict__["_counts"])
         size = len(self.ops)
-        k = lo if lo == hi else int(rng.integers(lo, hi + 1))
+        k = lo if lo == hi else lo + min(int(float(rng.random()) * (hi - lo + 1)), hi - lo)
         if k == 0:
             return ()
         if k == size and not self.random_order:
             return tuple(range(size))
-        picked = [int(i) for i in rng.choice(size, size=k, replace=False)]
-        return tuple(picked if self.random_order else sorted(picked))
+        picked = _pick(rng, size, k)
+        return picked if self.random_order else tuple(sorted(picked))
 
     def to_dict(self) -> dict[str, Any]:
         out = super().to_dict()
@@ -470,6 +498,17 @@ class Sometimes(Container):
         if p >= 1.0 or (p > 0.0 and float(rng.random()) < p):
             return (0,)
         return () if self.else_ is None else (1,)
+
+
+def _pick(rng: Any, n: int, k: int) -> tuple[int, ...]:
+    """``k`` distinct indices of ``range(n)`` in a uniformly random order: the first ``k`` steps of
+    a Fisher-Yates shuffle, with one draw of ``k`` floats (numpy's ``choice`` costs ~20 us)."""
+    order = list(range(n))
+    u = rng.random(k).tolist()
+    for i in range(k):
+        j = i + min(int(u[i] * (n - i)), n - i - 1)
+        order[i], order[j] = order[j], order[i]
+    return tuple(order[:k])
 
 
 def leaves(ops: Iterable[Operator]) -> Iterator[Operator]:
