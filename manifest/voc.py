@@ -239,3 +239,7 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(f".{where}", __package__), name)
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LATER))
