@@ -9,7 +9,19 @@ from typing import Any, assert_type
 
 import numpy as np
 
-from augment import Flip, LightContrast, Operator, Pipeline, Rotate, Sample, get_operator, operator_from_dict
+from augment import (
+    Flip,
+    LightContrast,
+    OneOf,
+    Operator,
+    Pipeline,
+    Rotate,
+    Sample,
+    SomeOf,
+    Sometimes,
+    get_operator,
+    operator_from_dict,
+)
 from manifest import read_voc, voc_to_xyxy
 
 sample = Sample(np.zeros((8, 8, 3), np.uint8), np.array([[1, 1, 4, 4]], np.float32), ["a"])
@@ -27,3 +39,8 @@ assert_type(voc_to_xyxy(1, 1, 4, 4), tuple[float, float, float, float])
 assert_type(read_voc("a.xml").objects[0].name, str | None)
 Rotate(angle_min="-30")  # type: ignore[arg-type]  # a wrong field type is reported to the user
 Rotate(angel_min=-30)  # type: ignore[call-arg]  # so is a misspelt field
+assert_type(Rotate(p=0.5).p, float)  # the probability every operator has, a declared field
+assert_type(LightContrast(func="log").gain_min, float | None)
+composed = Pipeline([Flip(p=0.5), OneOf([Rotate(), Flip()], weights=[1, 2]), SomeOf([Flip(), Rotate()], n=(1, 2))])
+assert_type(composed(sample, index=0), Sample | None)
+assert_type(Sometimes(0.5, Flip()).then, Operator)

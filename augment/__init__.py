@@ -5,7 +5,19 @@
     out = A.Rotate(angle_min=-30, angle_max=30)(s, seed=0)   # a Sample, or None if dropped
     p = A.Pipeline.from_config([{"name": "Flip", "lr_ud": "lr"}], seed=0)
 
-Everything public is listed in ``__all__`` (pinned by a test); modules not named here are private.
+What is public:
+
+* the names in ``__all__`` (pinned by a test), importable from this package;
+* the modules in :data:`PUBLIC_MODULES`, each with its own ``__all__``: ``augment.batch`` (the
+  folder job, ``augment.batch.run``), ``augment.data`` (the datasets), ``augment.torch`` (PyTorch
+  glue; imports torch), ``augment.geometry`` (``Shapes``), ``augment.imageio`` (decoding and its
+  errors, ``ImageReadError``), ``augment.errors`` (the exception tree), ``augment.ops`` (the
+  operator families and their catalogue) and ``augment.core`` (what an operator of your own
+  subclasses and validates with: ``core.base.register``, ``core.validate``, ``core.sampling``);
+* everything else is private and may change without notice: ``augment.annotations``,
+  ``augment.vocshapes``, ``augment.cli``, ``augment.launch``, ``augment.examples``,
+  ``augment.preview``, ``augment.kernels`` and the modules behind the names of ``__all__``
+  (``augment.structures``, ``augment.random``); use those names from here.
 """
 
 from __future__ import annotations
@@ -14,9 +26,15 @@ import importlib
 import logging
 from typing import TYPE_CHECKING, Any
 
-from .core.registry import BUILTIN_MODULES as _BUILTIN_MODULES  # a name table; imports nothing heavy
+# the operator catalogue (a name table: importing it loads no family, no numpy); importing the ops
+# package also gives core's registry its loader (augment.core.registry.install_loader)
+from . import ops as _ops
+from .ops import CATALOGUE as _CATALOGUE
 
 __version__ = "0.1.0"
+
+#: the public submodules (see the module docstring); the others are private
+PUBLIC_MODULES = ("batch", "data", "torch", "geometry", "imageio", "errors", "ops", "core")
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
@@ -25,8 +43,9 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 # loads (augment.launch). Each name, and the module (relative to this package) that defines it:
 _EXPORTS = {
     **dict.fromkeys(("Sample", "ImageMeta"), "structures"),
-    **dict.fromkeys(_BUILTIN_MODULES, "ops"),  # the 19 operators
+    **dict.fromkeys(_CATALOGUE, "ops"),  # the built-in operators
     "Pipeline": "core.pipeline",
+    **dict.fromkeys(("Sequential", "OneOf", "SomeOf", "Sometimes"), "core.compose"),
     "BoxPolicy": "core.policy",
     **dict.fromkeys(("Operator", "AffineOperator", "Params", "Outcome"), "core.base"),
     "LutOperator": "core.lut",
@@ -39,8 +58,8 @@ _EXPORTS = {
 
 # Submodules reachable as attributes without their own import (``import augment; augment.batch``),
 # as most were when this package imported everything eagerly. Not augment.torch: it imports torch.
-_SUBMODULES = frozenset({"annotations", "batch", "cli", "core", "data", "errors", "examples", "imageio",
-                         "kernels", "launch", "ops", "preview", "random", "structures"})
+_SUBMODULES = frozenset({*PUBLIC_MODULES, "annotations", "cli", "examples", "kernels", "launch", "preview",
+                         "random", "structures", "vocshapes"} - {"torch"})
 
 
 def __getattr__(name: str) -> Any:
@@ -62,31 +81,68 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # what type checkers and IDEs see
     from .core.base import AffineOperator, Operator, Outcome, Params
+    from .core.compose import OneOf, Sequential, SomeOf, Sometimes
     from .core.lut import LutOperator
     from .core.pipeline import Pipeline
     from .core.policy import BoxPolicy
     from .core.registry import OPERATORS, get_operator, operator_from_dict
     from .errors import AugmentError, BoxError, ConfigError, SampleError, UnknownOperatorError, UnsupportedImageError
+    from .ops import (  # as the catalogue (a test holds them equal)
+        AddNoise as AddNoise,
+    )
     from .ops import (
-        AddNoise,
-        Blur,
-        Crop,
-        CutOut,
-        Flip,
-        Grayscale,
-        HistogramEqual,
-        LightArithmetic,
-        LightContrast,
-        MotionBlur,
-        Padding,
-        Resize,
-        Rotate,
-        Saturation,
-        Scale,
-        Sharpen,
-        Shear,
-        Translate,
-        Weather,
+        Blur as Blur,
+    )
+    from .ops import (
+        Crop as Crop,
+    )
+    from .ops import (
+        CutOut as CutOut,
+    )
+    from .ops import (
+        Flip as Flip,
+    )
+    from .ops import (
+        Grayscale as Grayscale,
+    )
+    from .ops import (
+        HistogramEqual as HistogramEqual,
+    )
+    from .ops import (
+        LightArithmetic as LightArithmetic,
+    )
+    from .ops import (
+        LightContrast as LightContrast,
+    )
+    from .ops import (
+        MotionBlur as MotionBlur,
+    )
+    from .ops import (
+        Padding as Padding,
+    )
+    from .ops import (
+        Resize as Resize,
+    )
+    from .ops import (
+        Rotate as Rotate,
+    )
+    from .ops import (
+        Saturation as Saturation,
+    )
+    from .ops import (
+        Scale as Scale,
+    )
+    from .ops import (
+        Sharpen as Sharpen,
+    )
+    from .ops import (
+        Shear as Shear,
+    )
+    from .ops import (
+        Translate as Translate,
+    )
+    from .ops import (
+        Weather as Weather,
     )
     from .random import rng
     from .structures import ImageMeta, Sample
@@ -95,28 +151,14 @@ __all__ = [
     # data
     "Sample",
     "ImageMeta",
-    # operators
-    "Crop",
-    "Flip",
-    "Padding",
-    "Resize",
-    "Rotate",
-    "Scale",
-    "Shear",
-    "Translate",
-    "AddNoise",
-    "Blur",
-    "CutOut",
-    "Grayscale",
-    "HistogramEqual",
-    "LightArithmetic",
-    "LightContrast",
-    "MotionBlur",
-    "Saturation",
-    "Sharpen",
-    "Weather",
+    # operators (the catalogue: geometric, then pixel operators)
+    *_ops.__all__,
     # composition and configuration
     "Pipeline",
+    "Sequential",
+    "OneOf",
+    "SomeOf",
+    "Sometimes",
     "BoxPolicy",
     "Operator",
     "AffineOperator",

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .errors import AugmentError
+from .errors import AnnotationError
 
 if TYPE_CHECKING:  # manifest loads on first use (it needs lxml)
     from manifest.voc import VocAnnotation
@@ -34,10 +34,6 @@ __all__ = ["AnnotationError", "BOX_SLACK", "ORIENT_TURNS", "orient_boxes", "load
 
 BOX_SLACK = 1.0  # px: input boxes overhanging the image by at most this are clipped, not refused
 ORIENT_TURNS = frozenset({5, 6, 7, 8})  # EXIF orientations that swap width and height
-
-
-class AnnotationError(AugmentError, ValueError):
-    """A VOC annotation that cannot be used with its image (the message says why)."""
 
 
 def orient_boxes(boxes: np.ndarray, orientation: int, w: int, h: int) -> np.ndarray:

@@ -74,6 +74,12 @@ run should not silently train on less data. ``on_error="skip"`` logs a warning a
 dropped image, except that the same file is never retried: the next attempt takes the replacement
 image ``(i + k * stride) % N`` (``drop_policy="none"``: ``None``).
 
+**Errors** (defined in :mod:`augment.errors`, importable from here too) derive from
+:class:`DatasetError`: :class:`LoadError`, :class:`AllDroppedError`, :class:`ItemIndexError` (an
+``IndexError``: an index outside the dataset) and :class:`ItemKeyError` (a ``TypeError``: a key that
+is neither an index nor an ``(epoch, index)`` pair). Bad options and a negative epoch raise
+:class:`~augment.errors.ConfigError`.
+
 **Files.** Detection samples read their PASCAL VOC file through the ``manifest`` package (relative
 ``annotation-loc`` resolved against the manifest's folder); the EXIF orientation is applied and,
 when the VOC size matches the stored (unrotated) image, the boxes are turned with it (as the batch
@@ -104,7 +110,7 @@ from typing import Any
 import numpy as np
 
 from .core.pipeline import Pipeline
-from .errors import AugmentError, ConfigError
+from .errors import AllDroppedError, ConfigError, DatasetError, ItemIndexError, ItemKeyError, LoadError
 from .imageio import DEFAULT_MAX_PIXELS, ImageInfo, ImageReadError, read_image
 from .random import check_seed, fresh_seed
 from .structures import Sample
@@ -115,8 +121,11 @@ __all__ = [
     "FolderDataset",
     "EpochSampler",
     "Record",
+    "DatasetError",
     "LoadError",
     "AllDroppedError",
+    "ItemIndexError",
+    "ItemKeyError",
     "DROP_POLICIES",
 ]
 
@@ -126,19 +135,6 @@ DROP_POLICIES = ("resample", "retry", "original", "none")
 _ON_ERROR = ("raise", "skip")
 _INT_FIELDS = ("difficult", "truncated", "occluded")
 _FLOAT_FIELDS = ("confidence", "hard_coefficient")
-
-
-class LoadError(AugmentError):
-    """A sample whose image or annotation cannot be read or fails validation; names the file."""
-
-    def __init__(self, message: str, index: int | None = None, source: str | None = None) -> None:
-        super().__init__(message)
-        self.index = index
-        self.source = source
-
-
-class AllDroppedError(AugmentError):
-    """Every attempt to produce an item was dropped by the pipeline (or unreadable)."""
 
 
 @dataclass(frozen=True)
@@ -337,12 +333,15 @@ class AugmentedDataset:
         self.epoch = operator.index(epoch)
 
     def __getitem__(self, key: Any) -> Any:
-        if isinstance(key, tuple):
-            if len(key) != 2:
-                raise TypeError(f"index must be an int or an (epoch, index) pair, got {key!r}")
-            epoch, index = operator.index(key[0]), operator.index(key[1])
-        else:
-            epoch, index = self.epoch, operator.index(key)
+        try:
+            if isinstance(key, tuple):
+                if len(key) != 2:
+                    raise TypeError
+                epoch, index = operator.index(key[0]), operator.index(key[1])
+            else:
+                epoch, index = self.epoch, operator.index(key)
+        except TypeError:
+            raise ItemKeyError(f"index must be an int or an (epoch, index) pair, got {key!r}") from None
         return self.get(index, epoch)
 
     def __iter__(self) -> Iterator[Any]:
@@ -435,10 +434,10 @@ class AugmentedDataset:
         if index < 0:
             index += n
         if not 0 <= index < n:
-            raise IndexError(f"index {index} out of range for a dataset of {n} samples")
+            raise ItemIndexError(f"index {index} out of range for a dataset of {n} samples")
         epoch = self.epoch if epoch is None else operator.index(epoch)
         if epoch < 0:
-            raise ValueError(f"epoch must be >= 0, got {epoch}")
+            raise ConfigError(f"epoch must be >= 0, got {epoch}")
         policy = self.drop_policy
         move = policy == "resample"
         last = ""

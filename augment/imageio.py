@@ -39,7 +39,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
-from .errors import AugmentError
+from .errors import ImageReadError, ImageTooLargeError, ImageWriteError
 
 __all__ = [
     "ImageReadError",
@@ -60,18 +60,6 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 
 _FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF",
             ".webp": "WEBP"}
-
-
-class ImageReadError(AugmentError, OSError):
-    """An image file that cannot be read: missing, unreadable, corrupt, or of an unsupported kind."""
-
-
-class ImageTooLargeError(ImageReadError):
-    """An image with more pixels than allowed (a decompression-bomb guard)."""
-
-
-class ImageWriteError(AugmentError, OSError):
-    """An image that cannot be written in the requested format."""
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,14 @@ the Philox-4x64 counter-based generator (Salmon et al., "Parallel random numbers
     key     = SeedSequence(seed).generate_state(2, uint64)     # 128 bits, from the seed
     counter = [0, k, index, epoch]                              # the stream's coordinates
 
+Inside a container (:mod:`augment.core.compose`) an operator's stream is named by its position in
+the tree: the first counter word, 0 for the pipeline's own operators, holds the path below
+position ``k`` (child ``c`` at depth ``d`` adds ``(c + 1) << 15 d``; up to 4 levels of nesting
+and 32,766 children each) and, in its top two bits, the stream's purpose: 0 the operator's own
+draws, 1 its probability ``p`` (:data:`GATE`), 2 a container's choices (:data:`CHOICES`). A
+seeded sample is therefore the same in any process or worker count, and adding a branch does not
+change the draws of the operators outside it.
+
 Philox is a keyed bijection of its counter, so every ``(epoch, index, k)`` names its own stream
 (a stream would reach the next one only after 2**64 blocks of draws). A seeded run therefore
 gives the same parameters for a sample whatever order, worker count or process it runs in, and
@@ -32,9 +40,16 @@ import numpy as np
 
 from .errors import ConfigError
 
-__all__ = ["rng", "LazyRng", "check_seed", "fresh_seed"]
+__all__ = ["rng", "LazyRng", "check_seed", "fresh_seed", "GATE", "CHOICES"]
 
 _MAX = 2**64
+
+#: purposes of a stream (the top two bits of the first counter word)
+GATE = 1 << 62
+CHOICES = 2 << 62
+_LEVEL_BITS = 15
+_MAX_DEPTH = 60 // _LEVEL_BITS
+_MAX_CHILD = (1 << _LEVEL_BITS) - 2
 
 
 def check_seed(seed: Any, where: str = "seed") -> int | None:
@@ -66,16 +81,17 @@ def _key(seed: int | None) -> np.ndarray:
     return _seed_key(seed)
 
 
-def _counter(epoch: int, index: int, stream: int) -> np.ndarray:
-    for name, v in (("epoch", epoch), ("index", index), ("stream", stream)):
+def _counter(epoch: int, index: int, stream: int, branch: int = 0) -> np.ndarray:
+    for name, v in (("epoch", epoch), ("index", index), ("stream", stream), ("branch", branch)):
         if not 0 <= v < _MAX:
             raise ConfigError(f"{name} must be an integer in [0, 2**64) (got {v!r})")
-    return np.array([0, stream, index, epoch], np.uint64)
+    return np.array([branch, stream, index, epoch], np.uint64)
 
 
-def rng(seed: int | None, epoch: int = 0, index: int = 0, stream: int = 0) -> np.random.Generator:
-    """An independent Generator on the stream of (seed, epoch, index, stream)."""
-    return np.random.Generator(np.random.Philox(counter=_counter(epoch, index, stream), key=_key(seed)))
+def rng(seed: int | None, epoch: int = 0, index: int = 0, stream: int = 0, branch: int = 0) -> np.random.Generator:
+    """An independent Generator on the stream of (seed, epoch, index, stream, branch) (``branch``:
+    the first counter word, see the module docstring)."""
+    return np.random.Generator(np.random.Philox(counter=_counter(epoch, index, stream, branch), key=_key(seed)))
 
 
 @lru_cache(maxsize=256)
@@ -123,15 +139,41 @@ class LazyRng:
     Generator method through attribute lookup.
     """
 
-    __slots__ = ("_seed", "_counter", "_saved", "_used", "__weakref__")
+    __slots__ = ("_seed", "_counter", "_branch", "_depth", "_saved", "_used", "__weakref__")
 
-    def __init__(self, seed: int | None, epoch: int = 0, index: int = 0, stream: int = 0):
-        if not (0 <= epoch < _MAX and 0 <= index < _MAX and 0 <= stream < _MAX):
-            _counter(epoch, index, stream)  # raises, naming the coordinate out of range
+    def __init__(self, seed: int | None, epoch: int = 0, index: int = 0, stream: int = 0, branch: int = 0):
+        if not (0 <= epoch < _MAX and 0 <= index < _MAX and 0 <= stream < _MAX and 0 <= branch < _MAX):
+            _counter(epoch, index, stream, branch)  # raises, naming the coordinate out of range
         self._seed = seed
         self._counter = (epoch, index, stream)
+        self._branch = branch
+        self._depth = 0
         self._saved: dict | None = None
         self._used = False
+
+    # ----------------------------------------------------------------- streams named by tree position
+    def _derived(self, branch: int, depth: int) -> LazyRng:
+        out = LazyRng.__new__(LazyRng)  # the coordinates are this stream's, already checked
+        out._seed = self._seed
+        out._counter = self._counter
+        out._branch = branch
+        out._depth = depth
+        out._saved = None
+        out._used = False
+        return out
+
+    def child(self, i: int) -> LazyRng:
+        """The own stream of child ``i`` of the container whose own stream this is."""
+        if not 0 <= i <= _MAX_CHILD:
+            raise ConfigError(f"a container holds at most {_MAX_CHILD + 1} operators (child {i})")
+        if self._depth >= _MAX_DEPTH:
+            raise ConfigError(f"containers nest at most {_MAX_DEPTH} levels deep inside a pipeline")
+        path = self._branch & (GATE - 1)  # the path bits, without the purpose
+        return self._derived(path | ((i + 1) << (_LEVEL_BITS * self._depth)), self._depth + 1)
+
+    def purpose(self, bits: int) -> LazyRng:
+        """The stream of this position for another purpose (:data:`GATE`, :data:`CHOICES`)."""
+        return self._derived((self._branch & (GATE - 1)) | bits, self._depth)
 
     @property
     def generator(self) -> np.random.Generator:
@@ -151,7 +193,7 @@ class LazyRng:
         else:  # the stream's start: fill the reusable record (the setter copies it)
             epoch, index, stream = self._counter
             inner = shared.inner
-            inner["counter"] = [0, stream, index, epoch]
+            inner["counter"] = [self._branch, stream, index, epoch]
             inner["key"] = _key_ints(self._seed)
             bit.state = shared.state
         shared.owner = weakref.ref(self)

@@ -39,9 +39,10 @@ Results: benchmarks/results/batch.json and benchmarks/RESULTS-batch.md (the hand
 between <!-- notes --> and <!-- /notes --> is kept).
 """
 import os
+import sys
 
-for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
-    os.environ.setdefault(_v, "1")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # benchlib, when imported from elsewhere
+import benchlib  # noqa: E402  (first: it sets the thread variables before numpy loads)
 
 import argparse  # noqa: E402
 import atexit  # noqa: E402
@@ -55,7 +56,6 @@ import pstats  # noqa: E402
 import shutil  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
-import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 import zlib  # noqa: E402
@@ -74,48 +74,15 @@ PIPELINES = {
 }
 ROTATE_DEFAULT = [{"name": "Rotate", "angle_min": -30, "angle_max": 30}]
 AUGMENT_BIN = os.path.join(os.path.dirname(sys.executable), "augment")
-NOTES_START, NOTES_END = "<!-- notes -->", "<!-- /notes -->"
+from benchlib import NOTES_END, NOTES_START  # noqa: E402
 
 
 # ------------------------------------------------------------------------------------------ data
-def photo_like(seed, size=SIZE):
-    """A 512x512 'photo': smooth gradients + low-frequency waves + 5 shapes + sensor-like noise
-    (the recipe of bench_ops.make_image with per-image seeds) and the shapes' boxes."""
-    rs = np.random.RandomState(seed)
-    h = w = size
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    img = np.empty((h, w, 3), np.float32)
-    a, b, c = rs.uniform(20, 80, 3)
-    img[..., 0] = a + rs.uniform(80, 170) * xx / w
-    img[..., 1] = b + rs.uniform(60, 150) * yy / h
-    img[..., 2] = c + 60 * np.sin(2 * np.pi * (xx + yy) / (rs.uniform(0.4, 1.0) * size))
-    for _ in range(4):
-        fx, fy = rs.uniform(0.5, 6.0, 2) * 2 * np.pi / size
-        img += (rs.uniform(5, 20) * np.sin(fx * xx + fy * yy + rs.uniform(0, 2 * np.pi)))[..., None] * rs.uniform(0.5, 1.0, 3).astype(np.float32)
-    boxes = []
-    for i in range(5):
-        bw, bh = rs.randint(size // 10, size // 4, 2)
-        x0 = rs.randint(int((i % 3) * w / 3), int((i % 3 + 1) * w / 3) - bw)
-        y0 = rs.randint(int((i // 3) * h / 2), int((i // 3 + 1) * h / 2) - bh)
-        colour = rs.randint(0, 256, 3).astype(np.float32)
-        if i % 2 == 0:
-            mask = np.ones((bh, bw), bool)
-        else:
-            cy, cx = y0 + bh / 2.0, x0 + bw / 2.0
-            sy, sx = yy[y0:y0 + bh, x0:x0 + bw], xx[y0:y0 + bh, x0:x0 + bw]
-            mask = ((sy + 0.5 - cy) / (bh / 2.0)) ** 2 + ((sx + 0.5 - cx) / (bw / 2.0)) ** 2 <= 1.0
-        region = img[y0:y0 + bh, x0:x0 + bw]
-        region[mask] = 0.35 * region[mask] + 0.65 * colour
-        boxes.append([x0, y0, x0 + bw, y0 + bh])
-    img += rs.normal(0, 5, img.shape).astype(np.float32)
-    return np.clip(np.round(img), 0, 255).astype(np.uint8), np.array(boxes, np.float32)
-
-
 def _make_one(args):
     from manifest.vocboxes import from_boxes
 
     folder, i = args
-    img, boxes = photo_like(1000 + i)
+    img, boxes = benchlib.photo_like(1000 + i, SIZE)
     name = f"img{i:04d}.jpg"
     Image.fromarray(img).save(folder / name, "JPEG", quality=95)
     labels = [LABELS[(i + k) % len(LABELS)] for k in range(len(boxes))]
@@ -297,7 +264,6 @@ def timed_rounds(variants, rounds, scratch: Path, log, keep: bool = True):
 # ------------------------------------------------------------------------------------------ profile
 def components(files, rounds=3, take=40):
     """Median per-image µs of each stage, measured on `take` files, interleaved over rounds."""
-    import dataclasses
 
     from augment.core.pipeline import Pipeline
     from augment.imageio import atomic_write_bytes, encode_image, read_image
@@ -606,14 +572,7 @@ def report(res, out_path: Path):
       f"{res['machine'].get('augment_rev')} ({res['machine'].get('augment_dirty')}). The work tree is what runs (editable install).")
     w(f"- load average (1 min) at the start of each round: {', '.join(f'{x:.2f}' for x in res['loads'])}")
     w(f"- CLI binary: `{AUGMENT_BIN}` (the console script; the pyenv shim `augment` adds a bash start-up on top)")
-    text = "\n".join(L) + "\n"
-    if out_path.exists():
-        old = out_path.read_text()
-        if NOTES_START in old and NOTES_END in old:
-            notes = old.split(NOTES_START, 1)[1].split(NOTES_END, 1)[0].strip("\n")
-            head, tail = text.split(NOTES_START, 1)
-            text = head + NOTES_START + "\n" + notes + "\n" + NOTES_END + tail.split(NOTES_END, 1)[1]
-    out_path.write_text(text)
+    out_path.write_text(benchlib.keep_notes("\n".join(L) + "\n", out_path))
 
 
 # ------------------------------------------------------------------------------------------ main

@@ -21,6 +21,13 @@ Modes:
 * ``write``      ``manifest.write_manifest`` of pre-loaded Samples (time of the writing only);
 * ``floor_stream`` ``json.loads`` then ``json.dumps`` of each line to a new file, streaming;
 * ``stream``     ``write_manifest(iter_manifest(src), dst)``: read + write, streaming.
+
+``--against REV`` compares two states of the package instead: ``manifest/`` at commit REV (``git
+archive`` into /tmp, first on the children's PYTHONPATH) and the work tree, each mode run for both
+in every round (order swapped every other round); it prints the work tree's speed over REV's per
+mode (> 1: faster now), the median of the per-round ratios. Used for "same speed" after a refactor::
+
+    python benchmarks/bench_manifest.py --lines 300000 --repeats 4 --modes floor,iter,read,write,stream --against HEAD~3
 """
 
 from __future__ import annotations
@@ -155,7 +162,50 @@ def run_mode(mode: str, src: str, n: int) -> dict:
     if os.path.exists(out):
         os.unlink(out)
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"mode": mode, "seconds": dt, "lines": count, "rss_mb": rss_mb}
+    return {"mode": mode, "seconds": dt, "lines": count, "rss_mb": rss_mb, "manifest": manifest.__file__}
+
+
+def _child(mode: str, src: Path, n: int, pythonpath: str | None = None) -> dict:
+    env = dict(os.environ)
+    if pythonpath:
+        env["PYTHONPATH"] = pythonpath + os.pathsep + env.get("PYTHONPATH", "")
+    p = subprocess.run([sys.executable, __file__, "--child", mode, str(src), str(n)],
+                       capture_output=True, text=True, check=True, env=env)
+    return json.loads(p.stdout)
+
+
+def compare(rev: str, modes: list[str], n: int, repeats: int) -> None:
+    """The work tree's lines/s over ``rev``'s, per mode and round (see the module docstring)."""
+    repo = Path(__file__).resolve().parent.parent
+    short = subprocess.run(["git", "-C", str(repo), "rev-parse", "--short", rev], capture_output=True, text=True,
+                           check=True).stdout.strip()
+    snap = Path(tempfile.gettempdir()) / f"manifest-snapshot-{short}"
+    snap.mkdir(exist_ok=True)
+    arc = subprocess.run(["git", "-C", str(repo), "archive", short, "manifest"], capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(snap)], input=arc, check=True)
+    sides = {short: str(snap), "work tree": None}
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "bench.manifest"
+        generate(src, n)
+        rates: dict[str, dict[str, list[float]]] = {side: {m: [] for m in modes} for side in sides}
+        for rep in range(repeats):
+            order = list(sides) if rep % 2 == 0 else list(sides)[::-1]
+            for mode in modes:
+                for side in order:
+                    r = _child(mode, src, n, sides[side])
+                    want = str(snap) if sides[side] else str(repo)
+                    if not r["manifest"].startswith(want):
+                        raise SystemExit(f"{side}: measured {r['manifest']}, not {want}")
+                    rates[side][mode].append(r["lines"] / r["seconds"])
+            print(f"round {rep + 1}: " + ", ".join(
+                f"{m} {rates['work tree'][m][-1] / rates[short][m][-1]:.2f}" for m in modes), file=sys.stderr)
+    print(f"\n{n:,} lines, {repeats} rounds: work tree / {short} (lines/s; > 1: faster now)\n")
+    print(f"| mode | {short} lines/s (median) | work tree lines/s (median) | ratio, median (per round) |")
+    print("|---|---:|---:|---:|")
+    for m in modes:
+        per = [a / b for a, b in zip(rates["work tree"][m], rates[short][m], strict=True)]
+        print(f"| {m} | {statistics.median(rates[short][m]):,.0f} | {statistics.median(rates['work tree'][m]):,.0f} | "
+              f"{statistics.median(per):.2f} ({', '.join(f'{x:.2f}' for x in per)}) |")
 
 
 def main() -> None:
@@ -163,6 +213,7 @@ def main() -> None:
     ap.add_argument("--lines", type=int, default=1_000_000)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--modes", default=",".join(MODES))
+    ap.add_argument("--against", metavar="REV", help="compare the work tree with manifest/ at this commit")
     ap.add_argument("--child", nargs=3, metavar=("MODE", "FILE", "N"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -170,6 +221,9 @@ def main() -> None:
         print(json.dumps(run_mode(mode, src, int(n))))
         return
     modes = args.modes.split(",")
+    if args.against:
+        compare(args.against, modes, args.lines, args.repeats)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "bench.manifest"
         t = time.perf_counter()
@@ -180,11 +234,7 @@ def main() -> None:
         results: dict[str, list[dict]] = {m: [] for m in modes}
         for rep in range(args.repeats):
             for mode in modes:   # interleaved: one of each mode per round
-                p = subprocess.run(
-                    [sys.executable, __file__, "--child", mode, str(src), str(args.lines)],
-                    capture_output=True, text=True, check=True,
-                )
-                r = json.loads(p.stdout)
+                r = _child(mode, src, args.lines)
                 results[mode].append(r)
                 print(f"round {rep + 1} {mode:12s} {r['lines'] / r['seconds']:>10,.0f} lines/s "
                       f"{r['rss_mb']:7.0f} MB", file=sys.stderr)

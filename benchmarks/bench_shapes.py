@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-# ruff: noqa: T201, E402  (a command-line tool: progress on stderr; bench_ops sets thread variables first)
+# ruff: noqa: T201, E402  (a command-line tool: progress on stderr; benchlib sets the thread variables first)
 """Shapes through the geometric operators: our library vs albumentations 2.0.8 and imgaug 0.4.0,
-side by side in one process per peer environment (the harness of bench_ops.py, imported from it).
+side by side in one process per peer environment (the harness of bench_ops.py: benchlib, bench_rows).
 
 Modes
 -----
@@ -17,10 +17,10 @@ Modes
 
 What is timed (every call builds its inputs from plain arrays inside the timed call, on every side)
 ------------
-* Image: bench_ops.make_image(512): 512x512x3 uint8 with its 5 pascal_voc boxes; in each box a
+* Image: benchlib.make_image(512): 512x512x3 uint8 with its 5 pascal_voc boxes; in each box a
   20-point polygon (an ellipse inscribed in the box, radius wobbling +-12 %); a (512, 512) uint8
   class map with the 5 polygons filled (ids 1-5).
-* Per geometric operator (bench_ops' rows, our kwargs and the peer call unchanged), six contestants:
+* Per geometric operator (bench_rows.ROWS, our kwargs and the peer call unchanged), six contestants:
     ours_boxes   op(Sample(img, boxes, labels))                    peer_boxes   boxes only
     ours_shapes  + shapes=Shapes.from_lists(5 polygons, own)       peer_shapes  + the polygons
     ours_mask    + mask=class map                                  peer_mask    + the class map
@@ -51,14 +51,15 @@ if not os.environ.get("BENCH_AUGMENT_SNAPSHOT"):  # the work tree's augment (the
 import argparse
 import json
 import platform
-import re
 import shutil
 import statistics
 import subprocess
 import time
 
-import bench_ops as B  # sets the thread variables before numpy loads
+import benchlib as L  # first: it sets the thread variables before numpy loads
 import numpy as np
+from bench_ops import peer_versions
+from bench_rows import ROWS, peer_expr
 
 REPO = os.path.dirname(HERE)
 SIZE = 512
@@ -86,7 +87,7 @@ def ring(cx, cy, rx, ry, rs):
 
 def make_data():
     import cv2
-    img, boxes = B.make_image(SIZE)
+    img, boxes = L.make_image(SIZE)
     rs = np.random.RandomState(7)
     polys = [ring((b[0] + b[2]) / 2, (b[1] + b[3]) / 2, (b[2] - b[0]) / 2, (b[3] - b[1]) / 2, rs) for b in boxes]
     mask = np.zeros((SIZE, SIZE), np.uint8)
@@ -140,8 +141,8 @@ def peer_calls(env, expr, img, boxes, polys, mask, slope):
         ts = t if isinstance(t, list) else [t]
         bp = AL.BboxParams(format="pascal_voc", label_fields=["labels"])
         kp = AL.KeypointParams(format="xy", remove_invisible=False)
-        c_boxes = AL.Compose(ts, seed=B.SEED, bbox_params=bp)
-        c_shapes = AL.Compose(ts, seed=B.SEED, bbox_params=bp, keypoint_params=kp)
+        c_boxes = AL.Compose(ts, seed=L.SEED, bbox_params=bp)
+        c_shapes = AL.Compose(ts, seed=L.SEED, bbox_params=bp, keypoint_params=kp)
 
         def run(bx, ps, m=None, shapes=True):
             labels = list(range(len(bx)))
@@ -159,7 +160,7 @@ def peer_calls(env, expr, img, boxes, polys, mask, slope):
         from imgaug.augmentables.polys import Polygon, PolygonsOnImage
         from imgaug.augmentables.segmaps import SegmentationMapsOnImage
         aug = eval(expr, {"iaa": iaa, "H": SIZE, "W": SIZE})
-        aug.seed_(B.SEED)
+        aug.seed_(L.SEED)
 
         def run(bx, ps, m=None, shapes=True):
             kw = {"bounding_boxes": BoundingBoxesOnImage.from_xyxy_array(bx, shape=img.shape)}
@@ -203,14 +204,14 @@ def summary(out):
 def cmd_run(args):
     import cv2
     cv2.setNumThreads(0)
-    A = B.import_augment()
+    A = L.import_augment()
     img, boxes, polys, mask, many, many_boxes = make_data()
-    rows_by_key = {(r.op, r.variant): r for r in B.ROWS}
+    rows_by_key = {(r.op, r.variant): r for r in ROWS}
     meta = {"env": args.env, "peer": ENVS[args.env], "python": platform.python_version(),
-            "versions": B.peer_versions("albu" if args.env == "albu" else "imgaug"), "cv2": cv2.__version__,
+            "versions": peer_versions("albu" if args.env == "albu" else "imgaug"), "cv2": cv2.__version__,
             "numpy": np.__version__, "affinity": sorted(os.sched_getaffinity(0)), "rounds": args.rounds,
             "window_s": args.window, "start": time.strftime("%Y-%m-%d %H:%M:%S"), "run_label": args.run_label,
-            "augment_git": B.git_state(), "augment_file": A.__file__, "loadavg_start": os.getloadavg()}
+            "augment_git": L.git_state(), "augment_file": A.__file__, "loadavg_start": os.getloadavg()}
     if len(meta["affinity"]) != 1:
         print(f"warning: not pinned to one CPU (affinity {meta['affinity']}); use taskset -c 1", file=sys.stderr)
     active, recs = [], []
@@ -218,7 +219,7 @@ def cmd_run(args):
     plan += [(k, True) for k in SLOPE_KEYS if (not args.only or k[0] in args.only) and not args.no_slope]
     for key, slope in plan:
         row = rows_by_key[key]
-        expr = B.peer_expr(row, args.env)
+        expr = peer_expr(row, args.env)
         bx, ps = (many_boxes, many) if slope else (boxes, polys)
         rec = {"op": row.op, "variant": row.variant, "slope": slope, "calls": {}, "out": {}, "notes": []}
         recs.append(rec)
@@ -229,28 +230,15 @@ def cmd_run(args):
         for name, (desc, call) in contestants.items():
             rec["calls"][name] = desc
             try:
-                out, k = B.calibrate(call, args.window)
+                out, k = L.calibrate(call, args.window)
             except Exception as e:  # noqa: BLE001  (recorded in the report)
                 rec["notes"].append(f"{name}: {type(e).__name__}: {e}"[:300])
                 continue
             rec["out"][name] = summary(out)
             state[name] = (call, k, [])
         active.append((rec, state))
-    canaries = []
     t0 = time.time()
-    for rnd in range(args.rounds):
-        py, mem = B.canary()
-        canaries.append({"round": rnd + 1, "py_loop_s": py, "copy512_s": mem, "loadavg": os.getloadavg()[0]})
-        for _rec, state in active:
-            names = list(state)
-            if rnd % 2:
-                names.reverse()
-            for n in names:
-                call, k, times = state[n]
-                times.append(B.window(call, k))
-        print(f"round {rnd + 1}/{args.rounds} at {time.time() - t0:.0f} s", file=sys.stderr, flush=True)
-    for rec, state in active:
-        rec["times"] = {n: s[2] for n, s in state.items()}
+    canaries = L.interleaved_rounds(active, args.rounds, t0, lambda: {"loadavg": os.getloadavg()[0]})
     doc = {"meta": {**meta, "wall_s": round(time.time() - t0, 1), "loadavg_end": os.getloadavg()},
            "rows": recs, "canary": canaries}
     if args.json_out:
@@ -266,7 +254,7 @@ def cmd_run(args):
 
 def cmd_all(args):
     taskset = shutil.which("taskset")
-    env_vars = B.snapshot_env(args.augment_rev)
+    env_vars = L.snapshot_env(args.augment_rev)
     os.makedirs(args.results_dir, exist_ok=True)
     files = []
     for run in range(1, args.runs + 1):
@@ -293,9 +281,6 @@ def cmd_all(args):
 # --------------------------------------------------------------------------------------------------
 # report
 # --------------------------------------------------------------------------------------------------
-NOTES_START, NOTES_END = "<!-- notes -->", "<!-- /notes -->"
-
-
 def _ratios(rec, peer, ours):
     t = rec.get("times", {})
     if peer not in t or ours not in t:
@@ -411,15 +396,10 @@ def cmd_report(args):
                 w(f"- note {d['meta']['env']} {r['op']} {r['variant']}: {note}")
     text = "\n".join(lines) + "\n"
     if args.out:
-        notes = f"{NOTES_START}\n(reading notes: write them here; kept on re-runs)\n{NOTES_END}\n"
-        if os.path.exists(args.out):
-            with open(args.out) as fh:
-                old = fh.read()
-            m = re.search(re.escape(NOTES_START) + ".*?" + re.escape(NOTES_END) + "\n?", old, re.S)
-            if m:
-                notes = m.group(0)
+        notes = f"{L.NOTES_START}\n(reading notes: write them here; kept on re-runs)\n{L.NOTES_END}\n"
+        text = L.keep_notes(text.replace("\n## Runs\n", "\n" + notes + "\n## Runs\n", 1), args.out)
         with open(args.out, "w") as fh:
-            fh.write(text.replace("\n## Runs\n", "\n" + notes + "\n## Runs\n", 1))
+            fh.write(text)
     else:
         sys.stdout.write(text)
 

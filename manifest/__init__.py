@@ -28,7 +28,7 @@ from .dataset import (
     rewrite_prefix,
     voc_paths,
 )
-from .errors import LayoutError, ManifestError, ManifestLineError, UnsafeXmlError, VocError
+from .errors import LayoutError, ManifestError, ManifestLineError, UnsafeXmlError, UnusedFileError, VocError
 from .jsonl import ManifestReader, iter_manifest, read_manifest, write_manifest
 from .layouts import from_folder, to_folder
 from .model import (
@@ -105,6 +105,7 @@ __all__ = [
     "VocError",
     "UnsafeXmlError",
     "LayoutError",
+    "UnusedFileError",
 ]
 
 _logging.getLogger(__name__).addHandler(_logging.NullHandler())

@@ -1,23 +1,31 @@
 """The exceptions raised by ``manifest``.
 
-Every error the package raises on purpose derives from :class:`ManifestError`, which derives
+Every error the package raises on purpose about the data it is given (a manifest line, a VOC
+document or a value for one, a folder layout) derives from :class:`ManifestError`, which derives
 from :class:`ValueError`, so ``except manifest.ManifestError`` catches them all::
 
     ManifestError (ValueError)      base class; carries .path, .line, .column and .reason
     ├── ManifestLineError           one line of a manifest: bad UTF-8, bad JSON, missing
     │                               ``source``, a value of the wrong JSON type
     ├── VocError                    a PASCAL VOC document: malformed XML, an object with two
-    │   │                           shapes or none, a non-numeric coordinate
+    │   │                           shapes or none, a non-numeric coordinate; or boxes, a keep
+    │   │                           mask or an option given to manifest.vocboxes that do not fit
     │   └── UnsafeXmlError          a DOCTYPE / entity declaration or a file over the size
     │                               limit: refused before anything is expanded or loaded
     └── LayoutError                 a folder layout problem: an image without annotation, an
-                                    annotation without image, an unreadable file
+        │                           annotation without image, an unreadable file
+        └── UnusedFileError         a file under the folder that is not an input (a ``.gif``, a
+                                    hidden file, a FIFO): reported with the reason, not a failure
 
 ``str(error)`` reads ``path:line:column: reason`` (the parts that are known), so one line in a
-log is enough to find the cause. Never an ``assert``, never a bare ``KeyError``.
+log is enough to find the cause. Never an ``assert``, never a bare ``KeyError``. Two kinds stay
+Python's own, as in the standard library's readers and writers: ``TypeError`` for an argument of
+the wrong Python type (``read_voc(42)``, ``write_manifest([3], f)``), and ``OSError`` from the file
+system while writing (a full disk, a missing folder).
 
 In lenient mode the readers do not raise: they record the same error objects in an
-``errors`` list and go on.
+``errors`` list and go on. Each class is importable from here and from the package
+(``manifest.UnusedFileError``; ``manifest.layouts.UnusedFileError`` as before).
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-__all__ = ["ManifestError", "ManifestLineError", "VocError", "UnsafeXmlError", "LayoutError"]
+__all__ = ["ManifestError", "ManifestLineError", "VocError", "UnsafeXmlError", "LayoutError", "UnusedFileError"]
 
 
 def _where(path: Any, line: int | None, column: int | None) -> str:
@@ -79,3 +87,8 @@ class UnsafeXmlError(VocError):
 
 class LayoutError(ManifestError):
     """A problem with a folder layout (missing pair, unreadable file, unknown layout)."""
+
+
+class UnusedFileError(LayoutError):
+    """A file under the folder that is not an input, with the reason (a ``.gif``, a hidden file,
+    a FIFO, a dangling link, a text file in a label folder). Reported, not a failure."""

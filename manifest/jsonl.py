@@ -33,7 +33,8 @@ from typing import IO, Any, Self
 
 from .dataset import Manifest
 from .errors import ManifestError, ManifestLineError
-from .model import Sample, _FieldError, sample_from_dict
+from .lineparse import _FieldError, parse_sample
+from .model import Sample
 
 __all__ = ["iter_manifest", "read_manifest", "write_manifest", "ManifestReader"]
 
@@ -194,7 +195,7 @@ class ManifestReader:
     def _run(self) -> Generator[Sample, None, None]:
         f = self._file = self._open()
         scan = _SCAN
-        parse = sample_from_dict
+        parse = parse_sample
         n = 0
         try:
             for line in f:

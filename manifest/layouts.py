@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from .dataset import Manifest, is_remote, resolve_loc
-from .errors import LayoutError, ManifestError
+from .errors import LayoutError, ManifestError, UnusedFileError
 from .model import Sample
 from .voc import read_voc, write_voc
 
@@ -56,11 +56,6 @@ _MAGIC = {
     ".png": (b"\x89PNG\r\n\x1a\n",),
     ".bmp": (b"BM",),
 }
-
-
-class UnusedFileError(LayoutError):
-    """A file under the folder that is not an input, with the reason (a ``.gif``, a hidden file,
-    a FIFO, a dangling link, a text file in a label folder). Reported, not a failure."""
 
 
 class _Collector:

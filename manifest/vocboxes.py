@@ -103,7 +103,7 @@ def keep_unchanged_text(old: Sequence[Any], new: tuple, same: Any) -> tuple:
 
 def _check_other(other_shapes: str) -> None:
     if other_shapes not in _OTHER:
-        raise ValueError(f"other_shapes must be one of {_OTHER}, got {other_shapes!r}")
+        raise VocError(f"other_shapes must be one of {_OTHER}, got {other_shapes!r}")
 
 
 def _bounds(o: VocObject, other_shapes: str, where: str) -> tuple | None:

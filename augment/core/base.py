@@ -25,22 +25,27 @@ is augmented as sample ``index + i``; returns an array, or a list when output si
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal, NamedTuple, TypeVar, cast, dataclass_transform, overload
+from typing import Annotated, Any, ClassVar, Literal, NamedTuple, TypeVar, cast, dataclass_transform, overload
 
 import numpy as np
 
 from ..errors import ConfigError, UnsupportedImageError
 from ..kernels.boxes import transform_boxes
 from ..kernels.geometric import warp_affine
-from ..random import LazyRng, check_seed
+from ..random import GATE, LazyRng, check_seed
 from ..structures import ImageMeta, Sample, image_meta
 from . import validate as V
 from .policy import CLIP, TOLERANCE, BoxPolicy, as_policy
 from .registry import register_class
+from .sampling import chance, uniform
 
-__all__ = ["Operator", "AffineOperator", "Params", "Outcome", "register", "uniform"]
+__all__ = ["Operator", "AffineOperator", "Params", "Outcome", "Skipped", "SKIPPED", "register", "uniform", "ALL_DTYPES"]
+
+#: the dtypes of operators that take every supported image type
+ALL_DTYPES: tuple[type, ...] = (np.uint8, np.uint16, np.float32)
 
 _new_meta = tuple.__new__  # ImageMeta(...) without the namedtuple's Python-level __new__
 
@@ -50,19 +55,24 @@ class Params:
     """Base of every operator's parameter record (a frozen dataclass)."""
 
 
+@dataclass(frozen=True, slots=True)
+class Skipped(Params):
+    """The params recorded for an operator that its probability ``p`` skipped (input unchanged);
+    replaying them skips it again."""
+
+    def __repr__(self) -> str:
+        return "SKIPPED"
+
+
+SKIPPED = Skipped()
+
+
 class Outcome(NamedTuple):
     """The result of running one sample: the new sample (or None), the params, why it was dropped."""
 
     sample: Sample | None
     params: Any
     dropped: str | None = None
-
-
-def uniform(rng: Any, lo: float, hi: float) -> float:
-    """One draw from U(lo, hi) (a reversed range samples the same interval); no draw when lo == hi."""
-    if lo == hi:
-        return lo
-    return lo + (hi - lo) * float(rng.random())
 
 
 _Op = TypeVar("_Op", bound="Operator")
@@ -82,8 +92,10 @@ def register(cls: type[_Op]) -> type[_Op]:
 class Operator:
     """Base class of all operators. See the module docstring for the contract."""
 
-    do_validation: bool = True
+    do_validation: Annotated[bool, V.Flag()] = True
     box_policy: BoxPolicy | str | dict | None = None
+    #: the probability that the operator runs on an image (else the image passes unchanged)
+    p: Annotated[float, V.PROBABILITY] = 1.0
 
     #: dtypes the operator accepts; others raise UnsupportedImageError.
     dtypes: ClassVar[tuple[type, ...]] = (np.uint8,)
@@ -91,18 +103,31 @@ class Operator:
     default_box_policy: ClassVar[BoxPolicy] = CLIP
     #: True when the operator moves pixels (and so boxes).
     geometric: ClassVar[bool] = False
+    #: the field that holds the probability of running (``"p"``; AddNoise, whose ModelArts
+    #: parameter ``p`` is something else, uses ``"apply_p"``; None: the class has none)
+    gate: ClassVar[str | None] = "p"
 
     # ----------------------------------------------------------------- construction
     def __post_init__(self) -> None:
-        V.boolean(self.name, "do_validation", self.do_validation)
+        cls = type(self)
+        values = V.check_values(cls, {name: getattr(self, name) for name in V.specs_of(cls)})
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
         try:
             object.__setattr__(self, "box_policy", as_policy(self.box_policy))
         except ConfigError as exc:
             raise ConfigError(f"{self.name}: {exc}") from None
         self._check()
 
+    @classmethod
+    def _check_values(cls, values: dict[str, Any]) -> None:
+        """Rules between fields beyond the declarations (each field's :class:`~augment.core.validate.Spec`
+        and its ``le``): check ``values`` (every declared field, coerced) and coerce in place.
+        Runs when the operator is built and in :meth:`check_config`."""
+
     def _check(self) -> None:
-        """Validate and coerce the operator's own fields (use :meth:`_set`)."""
+        """Validate and coerce fields that are not declared (use :meth:`_set`). The built-in
+        operators declare every field; this hook is for operators of your own that do not."""
 
     def _set(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)
@@ -125,33 +150,77 @@ class Operator:
         return meta.height, meta.width
 
     # ----------------------------------------------------------------- configuration
+    @property
+    def run_p(self) -> float:
+        """The probability that the operator runs (its :attr:`gate` field; 1.0 when it has none)."""
+        gate = self.gate
+        return 1.0 if gate is None else cast(float, getattr(self, gate))
+
     @classmethod
     def own_fields(cls) -> list[str]:
-        base = {f.name for f in dataclasses.fields(Operator)}
-        return [f.name for f in dataclasses.fields(cls) if f.name not in base]
+        """The operator's own parameters (not the framework's ``do_validation``, ``box_policy``
+        and the probability :attr:`gate`), in declaration order. A field a class declares again
+        under a base field's name (AddNoise's ``p``) is its own."""
+        base = {id(f) for f in dataclasses.fields(Operator)}
+        own = [f.name for f in dataclasses.fields(cls) if id(f) not in base and f.name != cls.gate]
+        again = [n for n in own if n in _BASE_FIELDS]
+        if again:  # a dataclass keeps such a field at the base's place: put it where the class writes it
+            where = next(k for k in cls.__mro__ if again[0] in inspect.get_annotations(k))
+            order = list(inspect.get_annotations(where))
+            own.sort(key=lambda n: order.index(n) if n in order else -1)
+        return own
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"name": ..., <own parameters>, "do_validation": ..., "box_policy": ...}``, JSON-ready."""
+        """``{"name": ..., <own parameters>, ["p": ...,] "do_validation": ..., "box_policy": ...}``,
+        JSON-ready; the probability only when it is not 1."""
         out: dict[str, Any] = {"name": self.name}
         for key in self.own_fields():
             out[key] = getattr(self, key)
+        if self.gate is not None and self.run_p != 1.0:
+            out[self.gate] = self.run_p
         out["do_validation"] = self.do_validation
         policy = cast("BoxPolicy | None", self.box_policy)  # __post_init__ made it a BoxPolicy
         out["box_policy"] = policy.to_config() if policy is not None else None
         return out
 
     @classmethod
-    def from_dict(cls, params: Mapping[str, Any]) -> Operator:
-        params = dict(params)
-        params.pop("name", None)
+    def _known(cls, params: dict[str, Any]) -> None:
         allowed = {f.name for f in dataclasses.fields(cls)}
         unknown = [k for k in params if k not in allowed]
         if unknown:
+            framework = [n for n in ("p", "apply_p") if n == cls.gate]
             raise ConfigError(
                 f"{cls.__name__}: unknown parameter(s) {', '.join(map(repr, unknown))}; "
-                f"allowed: {', '.join(map(repr, [*cls.own_fields(), 'do_validation', 'box_policy']))}"
+                f"allowed: {', '.join(map(repr, [*cls.own_fields(), *framework, 'do_validation', 'box_policy']))}"
             )
+
+    @classmethod
+    def from_dict(cls, params: Mapping[str, Any]) -> Operator:
+        params = dict(params)
+        params.pop("name", None)
+        cls._known(params)
         return cls(**params)
+
+    @classmethod
+    def check_config(cls, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Check a config (as :meth:`from_dict` takes it) without building the operator: every
+        declared parameter against its declaration, their orders, the class's rules between
+        fields and the box policy. Returns every parameter, defaults filled in and values coerced;
+        raises :class:`ConfigError` as the constructor would."""
+        params = dict(params)
+        params.pop("name", None)
+        cls._known(params)
+        values = {f.name: f.default for f in dataclasses.fields(cls) if f.default is not dataclasses.MISSING}
+        values.update(params)
+        missing = [f.name for f in dataclasses.fields(cls) if f.name not in values]
+        if missing:
+            raise ConfigError(f"{cls.__name__}: missing parameter(s) {', '.join(map(repr, missing))}")
+        V.check_values(cls, values)
+        try:
+            values["box_policy"] = as_policy(values.get("box_policy"))
+        except ConfigError as exc:
+            raise ConfigError(f"{cls.__name__}: {exc}") from None
+        return values
 
     def evolve(self, **changes: Any) -> Operator:
         """A copy with some parameters changed (validated again)."""
@@ -288,10 +357,15 @@ class Operator:
         params: Any = None,
         return_params: bool = False,
     ) -> Any:
-        """Augment a Sample, an image or a batch. ``seed=None`` uses fresh OS entropy."""
+        """Augment a Sample, an image or a batch. ``seed=None`` uses fresh OS entropy. With a
+        probability ``p`` below 1 the operator may skip an image: it comes back unchanged (the
+        same object) and its params are :data:`SKIPPED`."""
         seed = check_seed(seed)
         if isinstance(x, Sample):
-            outcome = self.run(x, LazyRng(seed, epoch, index, 0), params)
+            rng = LazyRng(seed, epoch, index, 0)
+            if self.skips(rng, params):
+                return (x, SKIPPED) if return_params else x
+            outcome = self.run(x, rng, params)
             return (outcome.sample, outcome.params) if return_params else outcome.sample
         if not isinstance(x, np.ndarray):
             raise UnsupportedImageError(f"{self.name}: expected a Sample or a numpy array, got {type(x).__name__}")
@@ -300,13 +374,35 @@ class Operator:
                 raise ConfigError(f"{self.name}: {len(params)} params for a batch of {len(x)} images")
             outs, ps = [], []
             for i in range(len(x)):
-                out, p = self.run_image(x[i], LazyRng(seed, epoch, index + i, 0), None if params is None else params[i])
+                out, p = self._gated_image(
+                    x[i], LazyRng(seed, epoch, index + i, 0), None if params is None else params[i]
+                )
                 outs.append(out)
                 ps.append(p)
             result = stack_if_uniform(outs)
             return (result, ps) if return_params else result
-        out, p = self.run_image(x, LazyRng(seed, epoch, index, 0), params)
+        out, p = self._gated_image(x, LazyRng(seed, epoch, index, 0), params)
         return (out, p) if return_params else out
+
+    def skips(self, rng: Any, params: Any = None) -> bool:
+        """Whether the operator skips this image: ``params`` given decide (:data:`SKIPPED` skips,
+        anything else runs); else a draw against :attr:`run_p` from the position's own gate
+        stream (no draw at p = 1 or 0). :meth:`run` does not skip: the callers decide (a direct
+        call, a :class:`~augment.core.pipeline.Pipeline`, a container)."""
+        if params is not None:
+            return params is SKIPPED
+        p = self.run_p
+        if p >= 1.0:
+            return False
+        return not chance(rng.purpose(GATE) if isinstance(rng, LazyRng) else rng, p)
+
+    def _gated_image(self, image: np.ndarray, rng: Any, params: Any) -> tuple[np.ndarray, Any]:
+        if self.skips(rng, params):
+            return image, SKIPPED
+        return self.run_image(image, rng, params)
+
+
+_BASE_FIELDS = frozenset(f.name for f in dataclasses.fields(Operator))
 
 
 def stack_if_uniform(images: Sequence[np.ndarray]) -> np.ndarray | list[np.ndarray]:
@@ -357,34 +453,67 @@ class AffineOperator(Operator):
         (operators that resize override this with imgaug's resize of a segmentation map)."""
         return warp_mask(mask, self.matrix(params, meta), self.output_size(params, meta))
 
-    def run(self, sample: Sample, rng: Any, params: Any = None, policy: BoxPolicy | None = None) -> Outcome:
-        """As :meth:`Operator.run`, and a sample's shapes (:mod:`augment.geometry`) and mask move
-        through the same matrix: objects with a shape are boxed by their moved shape, then the box
-        policy decides per object, then the kept shapes are clipped to the canvas; the mask is
-        warped with nearest neighbour and fill 0."""
-        if sample.shapes is None and sample.mask is None:
-            return super().run(sample, rng, params, policy)
-        from ..geometry import fit_shapes, move_shapes, own_boxes
+    def _moved(self, image: np.ndarray, boxes: np.ndarray, params: Any, meta: ImageMeta) -> tuple[Any, ...]:
+        """The warped image, the moved boxes and the matrix, the matrix computed once for both
+        (an operator whose own ``apply_image`` / ``apply_boxes`` takes a fast path without it
+        keeps that path; the matrix is then computed only if the boxes need it)."""
+        cls = type(self)
+        m = None
+        if cls.apply_image is AffineOperator.apply_image:
+            m = self.matrix(params, meta)
+            new_image = warp_affine(image, m, self.output_size(params, meta))
+        else:
+            new_image = self._apply_described(image, params, meta)
+        if cls.apply_boxes is AffineOperator.apply_boxes:
+            if len(boxes):
+                if m is None:
+                    m = self.matrix(params, meta)
+                moved = transform_boxes(boxes, m)
+            else:
+                moved = boxes
+        else:
+            moved = self.apply_boxes(boxes, params, meta) if len(boxes) else boxes
+        return new_image, moved, m
 
+    def run(self, sample: Sample, rng: Any, params: Any = None, policy: BoxPolicy | None = None) -> Outcome:
+        """As :meth:`Operator.run`, with the matrix computed once per sample for the image, the
+        boxes and the rest; a sample's shapes (:mod:`augment.geometry`) and mask move through the
+        same matrix: objects with a shape are boxed by their moved shape, then the box policy
+        decides per object, then the kept shapes are clipped to the canvas; the mask is warped
+        with nearest neighbour and fill 0."""
         image = sample.image
         meta = self._check_and_describe(image)
-        if self.do_validation and len(sample.boxes):
+        boxes = sample.boxes
+        if self.do_validation and len(boxes):
             sample.validate(self.name)
         if params is None:
             params = self.sample(rng, meta)
-        new_image = self._apply_described(image, params, meta)
-        m = self.matrix(params, meta)
+        if sample.shapes is None and sample.mask is None:
+            new_image, moved, _ = self._moved(image, boxes, params, meta)
+            if not len(boxes):
+                return Outcome(sample.with_image(new_image), params)
+            return self.finish(sample, new_image, moved, params, policy)
+        from ..geometry import fit_shapes, move_shapes, own_boxes
+
+        new_image, moved_boxes, m = self._moved(image, boxes, params, meta)
+        if m is None:
+            m = self.matrix(params, meta)
         h, w = new_image.shape[0], new_image.shape[1]
-        mask = None if sample.mask is None else self.apply_mask(sample.mask, params, meta)
+        mask = None
+        if sample.mask is not None:
+            if type(self).apply_mask is AffineOperator.apply_mask:
+                mask = warp_mask(sample.mask, m, self.output_size(params, meta))
+            else:
+                mask = self.apply_mask(sample.mask, params, meta)
         if sample.shapes is None:
-            outcome = self.finish(sample, new_image, self.apply_boxes(sample.boxes, params, meta), params, policy)
+            outcome = self.finish(sample, new_image, moved_boxes, params, policy)
             if outcome.sample is None:
                 return outcome
             s = outcome.sample
             return Outcome(Sample._trusted(s.image, s.boxes, s.labels, s.fields, s.meta, None, mask), params)
         moved_shapes, circles = move_shapes(sample.shapes, m)
         bounds = moved_shapes.bounds()
-        moved = own_boxes(moved_shapes, self.apply_boxes(sample.boxes, params, meta), bounds)
+        moved = own_boxes(moved_shapes, moved_boxes, bounds)
         result = (policy or self.policy()).apply(moved, h, w)
         if result is None:
             return Outcome(None, params, _drop_reason(self.name, moved, new_image.shape))

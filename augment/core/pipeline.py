@@ -36,7 +36,8 @@ from ..errors import ConfigError, UnsupportedImageError
 from ..kernels.color import apply_lut, fuse_tables
 from ..random import LazyRng, check_seed
 from ..structures import Sample
-from .base import Operator, Outcome, stack_if_uniform
+from .base import SKIPPED, Operator, Outcome, stack_if_uniform
+from .compose import Container, _record, plan, run_steps, run_steps_image
 from .lut import LutOperator
 from .policy import BoxPolicy, as_policy
 from .registry import operator_from_dict
@@ -47,7 +48,7 @@ __all__ = ["Pipeline"]
 class Pipeline:
     """``Pipeline(ops, seed=None, box_policy=None)``: apply ``ops`` in order."""
 
-    __slots__ = ("ops", "seed", "box_policy", "_counter", "_policies", "_segments")
+    __slots__ = ("ops", "seed", "box_policy", "_counter", "_policies", "_segments", "_planned")
 
     def __init__(self, ops: Iterable[Operator], seed: int | None = None, box_policy: Any = None):
         ops = tuple(ops)
@@ -66,6 +67,8 @@ class Pipeline:
         self._policies = tuple(op.policy(self.box_policy) for op in ops)
         self._segments = _segments(ops)
         self._counter = itertools.count()
+        # with a container the operators that run are decided per image (augment.core.compose)
+        self._planned = any(isinstance(op, Container) for op in ops)
 
     # ----------------------------------------------------------------- configuration
     @classmethod
@@ -123,6 +126,10 @@ class Pipeline:
         """Augment one Sample; the :class:`Outcome` says which operator dropped it, if one did."""
         index = self._index(index)
         self._check_params(params)
+        if self._planned:
+            steps, records = self._plan(index, epoch, params)
+            out, dropped = run_steps(sample, steps)
+            return Outcome(out, [_record(r) for r in records], dropped)
         recorded: list[Any] = []
         for start, stop in self._segments:
             if stop - start > 1 and sample.image.dtype == np.uint8:
@@ -130,6 +137,8 @@ class Pipeline:
                 if fused is not None:
                     sample = sample.with_image(fused)
                     for k in range(start, stop):  # tables leave boxes where they are: only the policies
+                        if recorded[k] is SKIPPED:
+                            continue
                         outcome = self.ops[k].finish(sample, sample.image, sample.boxes, recorded[k], self._policies[k])
                         if outcome.sample is None:
                             return Outcome(None, recorded, outcome.dropped)
@@ -137,8 +146,13 @@ class Pipeline:
                     continue
             for k in range(start, stop):
                 p = params[k] if params is not None else (recorded[k] if k < len(recorded) else None)
-                outcome = self.ops[k].run(sample, LazyRng(self.seed, epoch, index, k), p, self._policies[k])
+                op = self.ops[k]
+                rng = LazyRng(self.seed, epoch, index, k)
                 del recorded[k:]
+                if op.skips(rng, p):
+                    recorded.append(SKIPPED)
+                    continue
+                outcome = op.run(sample, rng, p, self._policies[k])
                 recorded.append(outcome.params)
                 if outcome.sample is None:
                     return Outcome(None, recorded, outcome.dropped)
@@ -150,6 +164,9 @@ class Pipeline:
     ) -> tuple[np.ndarray, list]:
         index = self._index(index)
         self._check_params(params)
+        if self._planned:
+            steps, records = self._plan(index, epoch, params)
+            return run_steps_image(image, steps), [_record(r) for r in records]
         recorded: list[Any] = []
         for start, stop in self._segments:
             if stop - start > 1 and image.dtype == np.uint8:
@@ -159,10 +176,20 @@ class Pipeline:
                     continue
             for k in range(start, stop):
                 p = params[k] if params is not None else (recorded[k] if k < len(recorded) else None)
-                image, p = self.ops[k].run_image(image, LazyRng(self.seed, epoch, index, k), p)
+                image, p = self.ops[k]._gated_image(image, LazyRng(self.seed, epoch, index, k), p)
                 del recorded[k:]
                 recorded.append(p)
         return image, recorded
+
+    def _plan(self, index: int, epoch: int, params: Sequence[Any] | None) -> tuple[list[Any], list[Any]]:
+        """What runs on sample ``index`` of ``epoch``: the flat steps and each operator's record."""
+        steps: list[Any] = []
+        records = []
+        for k, op in enumerate(self.ops):
+            rng = LazyRng(self.seed, epoch, index, k)
+            given = params[k] if params is not None else None
+            records.append(plan(op, rng, given, self.box_policy, ((f"ops[{k}]", op.name),), steps))
+        return steps, records
 
     def _check_params(self, params: Sequence[Any] | None) -> None:
         if params is not None and len(params) != len(self.ops):
@@ -186,14 +213,21 @@ class Pipeline:
         check = sample if sample is not None and len(sample.boxes) > 0 else None
         for k in range(start, stop):
             op = cast(LutOperator, self.ops[k])  # a run of LutOperators (_runs)
+            rng = LazyRng(self.seed, epoch, index, k)
+            given = params[k] if params is not None else None
+            if op.skips(rng, given):  # a skipped table is no table
+                recorded.append(SKIPPED)
+                continue
             meta = op._check_and_describe(image)
             if check is not None and op.do_validation:
                 check.validate(op.name)
-            p = params[k] if params is not None else op.sample(LazyRng(self.seed, epoch, index, k), meta)
+            p = given if given is not None else op.sample(rng, meta)
             recorded.append(p)
             tables.append(op.lut(p, meta))
         if any(t is None for t in tables):
             return None
+        if not tables:  # every one skipped
+            return image
         return apply_lut(image, fuse_tables(cast("list[np.ndarray]", tables)))  # no None left
 
     # as Operator.__call__: a Sample gives a Sample or None (dropped); the array case is typed Any

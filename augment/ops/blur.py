@@ -8,32 +8,17 @@ boxes, labels and fields pass through. uint8, uint16 and float32; images ``(H, W
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import numpy as np
 
 from ..core import validate as V
-from ..core.base import Operator, Params, register, uniform
+from ..core.base import ALL_DTYPES, Operator, Params, register
+from ..core.sampling import randint, uniform
 from ..kernels import blur as K
 from ..structures import ImageMeta
-from .color import _range
 
 __all__ = ["Blur", "MotionBlur", "Sharpen"]
-
-_ALL = (np.uint8, np.uint16, np.float32)
-
-
-def _int_range(op: Operator, lo_name: str, hi_name: str, lo: int, hi: int) -> None:
-    a = V.integer(op.name, lo_name, getattr(op, lo_name), lo, hi)
-    b = V.integer(op.name, hi_name, getattr(op, hi_name), lo, hi)
-    V.ordered(op.name, lo_name, a, hi_name, b)
-    op._set(lo_name, a)
-    op._set(hi_name, b)
-
-
-def _randint(rng: Any, lo: int, hi: int) -> int:
-    """One draw from the integers lo..hi (inclusive); no draw when lo == hi."""
-    return lo if lo == hi else int(rng.integers(lo, hi + 1))
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,23 +40,18 @@ class Blur(Operator):
       (``cv2.blur``), k drawn from the integers k_min..k_max (even sizes included, as imgaug).
     """
 
-    blur_type: str = "Gauss"
-    sigma_min: float = 0.0
-    sigma_max: float = 3.0
-    k_min: int = 1
-    k_max: int = 7
+    blur_type: Annotated[str, V.Choice("Gauss", "Average")] = "Gauss"
+    sigma_min: Annotated[float, V.Number(0.0, 100.0, le="sigma_max")] = 0.0
+    sigma_max: Annotated[float, V.Number(0.0, 100.0)] = 3.0
+    k_min: Annotated[int, V.Integer(1, 255, le="k_max")] = 1
+    k_max: Annotated[int, V.Integer(1, 255)] = 7
 
-    dtypes: ClassVar[tuple[type, ...]] = _ALL
-
-    def _check(self) -> None:
-        self._set("blur_type", V.choice(self.name, "blur_type", self.blur_type, ("Gauss", "Average")))
-        _range(self, "sigma_min", "sigma_max", 0.0, 100.0)
-        _int_range(self, "k_min", "k_max", 1, 255)
+    dtypes: ClassVar[tuple[type, ...]] = ALL_DTYPES
 
     def sample(self, rng: Any, meta: ImageMeta) -> BlurParams:
         if self.blur_type == "Gauss":
             return BlurParams(sigma=uniform(rng, self.sigma_min, self.sigma_max))
-        return BlurParams(k=_randint(rng, self.k_min, self.k_max))
+        return BlurParams(k=randint(rng, self.k_min, self.k_max))
 
     def apply_image(self, image: np.ndarray, params: BlurParams) -> np.ndarray:
         if self.blur_type == "Gauss":
@@ -97,22 +77,17 @@ class MotionBlur(Operator):
     rotated bilinearly, normalised) and applied with ``cv2.filter2D``.
     """
 
-    k_min: int = 3
-    k_max: int = 7
-    angle_min: float = 0.0
-    angle_max: float = 360.0
-    direction_min: float = -1.0
-    direction_max: float = 1.0
+    k_min: Annotated[int, V.Integer(3, 255, le="k_max")] = 3
+    k_max: Annotated[int, V.Integer(3, 255)] = 7
+    angle_min: Annotated[float, V.Number(-720.0, 720.0, le="angle_max")] = 0.0
+    angle_max: Annotated[float, V.Number(-720.0, 720.0)] = 360.0
+    direction_min: Annotated[float, V.Number(-1.0, 1.0, le="direction_max")] = -1.0
+    direction_max: Annotated[float, V.Number(-1.0, 1.0)] = 1.0
 
-    dtypes: ClassVar[tuple[type, ...]] = _ALL
-
-    def _check(self) -> None:
-        _int_range(self, "k_min", "k_max", 3, 255)
-        _range(self, "angle_min", "angle_max", -720.0, 720.0)
-        _range(self, "direction_min", "direction_max", -1.0, 1.0)
+    dtypes: ClassVar[tuple[type, ...]] = ALL_DTYPES
 
     def sample(self, rng: Any, meta: ImageMeta) -> MotionParams:
-        k = _randint(rng, self.k_min, self.k_max)
+        k = randint(rng, self.k_min, self.k_max)
         angle = uniform(rng, self.angle_min, self.angle_max)
         direction = uniform(rng, self.direction_min, self.direction_max)
         return MotionParams(k + 1 if k % 2 == 0 else k, angle, direction)
@@ -136,16 +111,12 @@ class Sharpen(Operator):
     ``cv2.filter2D``: identical output for fixed parameters.
     """
 
-    alpha_min: float = 0.0
-    alpha_max: float = 0.2
-    lightness_min: float = 0.8
-    lightness_max: float = 1.2
+    alpha_min: Annotated[float, V.Number(0.0, 1.0, le="alpha_max")] = 0.0
+    alpha_max: Annotated[float, V.Number(0.0, 1.0)] = 0.2
+    lightness_min: Annotated[float, V.Number(0.0, 100.0, le="lightness_max")] = 0.8
+    lightness_max: Annotated[float, V.Number(0.0, 100.0)] = 1.2
 
-    dtypes: ClassVar[tuple[type, ...]] = _ALL
-
-    def _check(self) -> None:
-        _range(self, "alpha_min", "alpha_max", 0.0, 1.0)
-        _range(self, "lightness_min", "lightness_max", 0.0, 100.0)
+    dtypes: ClassVar[tuple[type, ...]] = ALL_DTYPES
 
     def sample(self, rng: Any, meta: ImageMeta) -> SharpenParams:
         return SharpenParams(

@@ -10,28 +10,18 @@ image, fusable with its neighbours in a pipeline); ``LightArithmetic`` is one on
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import numpy as np
 
 from ..core import validate as V
-from ..core.base import Operator, Params, register, uniform
+from ..core.base import ALL_DTYPES, Operator, Params, register
 from ..core.lut import LutOperator
+from ..core.sampling import uniform
 from ..kernels import color as K
 from ..structures import ImageMeta
 
 __all__ = ["Grayscale", "HistogramEqual", "LightArithmetic", "LightContrast", "Saturation"]
-
-_ALL = (np.uint8, np.uint16, np.float32)
-
-
-def _range(op: Operator, lo_name: str, hi_name: str, lo: float | None, hi: float | None, **kw: bool) -> None:
-    """Validate and coerce the pair ``lo_name``/``hi_name``; they must be ordered."""
-    a = V.number(op.name, lo_name, getattr(op, lo_name), lo, hi, **kw)
-    b = V.number(op.name, hi_name, getattr(op, hi_name), lo, hi, **kw)
-    V.ordered(op.name, lo_name, a, hi_name, b)
-    op._set(lo_name, a)
-    op._set(hi_name, b)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,13 +46,10 @@ class Grayscale(Operator):
     channel) is already gray and is returned unchanged (as a copy). uint8, uint16, float32.
     """
 
-    alpha_min: float = 1.0
-    alpha_max: float = 1.0
+    alpha_min: Annotated[float, V.Number(0.0, 1.0, le="alpha_max")] = 1.0
+    alpha_max: Annotated[float, V.Number(0.0, 1.0)] = 1.0
 
-    dtypes: ClassVar[tuple[type, ...]] = _ALL
-
-    def _check(self) -> None:
-        _range(self, "alpha_min", "alpha_max", 0.0, 1.0)
+    dtypes: ClassVar[tuple[type, ...]] = ALL_DTYPES
 
     def sample(self, rng: Any, meta: ImageMeta) -> AlphaParams:
         return AlphaParams(uniform(rng, self.alpha_min, self.alpha_max))
@@ -107,14 +94,10 @@ class LightArithmetic(LutOperator):
     (and fuses with neighbouring table operators). uint8 only.
     """
 
-    mul_min: float = 0.7
-    mul_max: float = 1.3
-    add_min: float = -30.0
-    add_max: float = 30.0
-
-    def _check(self) -> None:
-        _range(self, "mul_min", "mul_max", 0.0, 100.0)
-        _range(self, "add_min", "add_max", -255.0, 255.0)
+    mul_min: Annotated[float, V.Number(0.0, 100.0, le="mul_max")] = 0.7
+    mul_max: Annotated[float, V.Number(0.0, 100.0)] = 1.3
+    add_min: Annotated[float, V.Number(-255.0, 255.0, le="add_max")] = -30.0
+    add_max: Annotated[float, V.Number(-255.0, 255.0)] = 30.0
 
     def sample(self, rng: Any, meta: ImageMeta) -> MulAddParams:
         return MulAddParams(uniform(rng, self.mul_min, self.mul_max), uniform(rng, self.add_min, self.add_max))
@@ -162,26 +145,24 @@ class LightContrast(LutOperator):
     same table; alpha is untouched.
     """
 
-    func: str = "gamma"
-    gamma_min: float = 0.7
-    gamma_max: float = 1.7
-    gain_min: float | None = None
-    gain_max: float | None = None
-    cutoff_min: float = 0.3
-    cutoff_max: float = 0.6
-    alpha_min: float = 0.6
-    alpha_max: float = 1.4
+    func: Annotated[str, V.Choice(*_FUNCS)] = "gamma"
+    gamma_min: Annotated[float, V.Number(0.0, 100.0, lo_open=True, le="gamma_max")] = 0.7
+    gamma_max: Annotated[float, V.Number(0.0, 100.0, lo_open=True)] = 1.7
+    gain_min: Annotated[float | None, V.Number(0.0, 1000.0, optional=True, le="gain_max")] = None
+    gain_max: Annotated[float | None, V.Number(0.0, 1000.0, optional=True)] = None
+    cutoff_min: Annotated[float, V.Number(0.0, 1.0, le="cutoff_max")] = 0.3
+    cutoff_max: Annotated[float, V.Number(0.0, 1.0)] = 0.6
+    alpha_min: Annotated[float, V.Number(0.0, 100.0, le="alpha_max")] = 0.6
+    alpha_max: Annotated[float, V.Number(0.0, 100.0)] = 1.4
 
-    dtypes: ClassVar[tuple[type, ...]] = _ALL
+    dtypes: ClassVar[tuple[type, ...]] = ALL_DTYPES
 
-    def _check(self) -> None:
-        n = self.name
-        func = V.choice(n, "func", self.func, _FUNCS)
-        self._set("func", func)
-        _range(self, "gamma_min", "gamma_max", 0.0, 100.0, lo_open=True)
-        V.optional_range(self, "gain_min", "gain_max", _GAIN_DEFAULTS.get(func, (1.0, 1.0)), 0.0, 1000.0)
-        _range(self, "cutoff_min", "cutoff_max", 0.0, 1.0)
-        _range(self, "alpha_min", "alpha_max", 0.0, 100.0)
+    @classmethod
+    def _check_values(cls, values: dict[str, Any]) -> None:
+        # a None gain bound is the function's default when drawn: the pair as drawn must be ordered
+        V.ordered_with_default(
+            cls.__name__, values, "gain_min", "gain_max", _GAIN_DEFAULTS.get(values["func"], (1.0, 1.0))
+        )
 
     def gain_range(self) -> tuple[float, float]:
         """The gain range as drawn: a ``None`` bound takes the function's imgaug default when it is
@@ -232,11 +213,8 @@ class Saturation(Operator):
     returned unchanged (as a copy). uint8 only.
     """
 
-    mul_min: float = 0.5
-    mul_max: float = 1.5
-
-    def _check(self) -> None:
-        _range(self, "mul_min", "mul_max", 0.0, 10.0)
+    mul_min: Annotated[float, V.Number(0.0, 10.0, le="mul_max")] = 0.5
+    mul_max: Annotated[float, V.Number(0.0, 10.0)] = 1.5
 
     def sample(self, rng: Any, meta: ImageMeta) -> MulParams:
         return MulParams(uniform(rng, self.mul_min, self.mul_max))

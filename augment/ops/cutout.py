@@ -6,18 +6,16 @@ imgaug 0.4.0 ``iaa.Cutout`` is the reference. Pixels only: boxes, labels and fie
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import numpy as np
 
 from ..core import validate as V
-from ..core.base import Operator, Params, register
+from ..core.base import ALL_DTYPES, Operator, Params, register
+from ..core.sampling import draw_seed, randint
 from ..kernels import noise as KN
 from ..kernels.color import value_scale
 from ..structures import ImageMeta
-from .blur import _int_range
-from .color import _range
-from .noise import draw_seed
 
 __all__ = ["CutOut"]
 
@@ -46,30 +44,20 @@ class CutOut(Operator):
     ``fill_per_channel`` draws one value per channel. Alpha is untouched.
     """
 
-    nb_iterations_min: int = 1
-    nb_iterations_max: int = 1
-    size_min: float = 0.2
-    size_max: float = 0.2
-    squared: bool = True
-    fill_mode: str = "constant"
-    cval_min: float = 128.0
-    cval_max: float = 128.0
-    fill_per_channel: bool = False
+    nb_iterations_min: Annotated[int, V.Integer(0, 1000, le="nb_iterations_max")] = 1
+    nb_iterations_max: Annotated[int, V.Integer(0, 1000)] = 1
+    size_min: Annotated[float, V.Number(0.0, 1.0, le="size_max")] = 0.2
+    size_max: Annotated[float, V.Number(0.0, 1.0)] = 0.2
+    squared: Annotated[bool, V.Flag()] = True
+    fill_mode: Annotated[str, V.Choice("constant", "gaussian")] = "constant"
+    cval_min: Annotated[float, V.Number(0.0, 255.0, le="cval_max")] = 128.0
+    cval_max: Annotated[float, V.Number(0.0, 255.0)] = 128.0
+    fill_per_channel: Annotated[bool, V.Flag()] = False
 
-    dtypes: ClassVar[tuple[type, ...]] = (np.uint8, np.uint16, np.float32)
-
-    def _check(self) -> None:
-        n = self.name
-        _int_range(self, "nb_iterations_min", "nb_iterations_max", 0, 1000)
-        _range(self, "size_min", "size_max", 0.0, 1.0)
-        V.boolean(n, "squared", self.squared)
-        self._set("fill_mode", V.choice(n, "fill_mode", self.fill_mode, ("constant", "gaussian")))
-        _range(self, "cval_min", "cval_max", 0.0, 255.0)
-        V.boolean(n, "fill_per_channel", self.fill_per_channel)
+    dtypes: ClassVar[tuple[type, ...]] = ALL_DTYPES
 
     def sample(self, rng: Any, meta: ImageMeta) -> CutOutParams:
-        lo, hi = self.nb_iterations_min, self.nb_iterations_max
-        count = lo if lo == hi else int(rng.integers(lo, hi + 1))
+        count = randint(rng, self.nb_iterations_min, self.nb_iterations_max)
         if count == 0:
             return CutOutParams((), ())
         h, w = meta.height, meta.width

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import numpy as np
 
 from ..core import validate as V
-from ..core.base import AffineOperator, Params, about_centre, register, resize_mask, uniform
+from ..core.base import AffineOperator, Params, about_centre, register, resize_mask
 from ..core.policy import DROP_IMAGE, BoxPolicy
+from ..core.sampling import chance, uniform
 from ..kernels import geometric as K
 from ..structures import ImageMeta, image_meta
 
@@ -31,8 +32,10 @@ def _scaling(sx: float, sy: float) -> np.ndarray:
     return np.array([[sx, 0.0, 0.0], [0.0, sy, 0.0], [0.0, 0.0, 1.0]])
 
 
-def _interpolation(op: str, value: str, auto: bool = False) -> str:
-    return V.choice(op, "interpolation", value, tuple(K.INTERPOLATIONS) + (("auto",) if auto else ()))
+#: the interpolations of a resize, and with imgaug's own choice ("auto") for the crop/pad resize back
+_INTERPOLATION = V.Choice(*K.INTERPOLATIONS)
+_INTERPOLATION_AUTO = V.Choice(*K.INTERPOLATIONS, "auto")
+_AXIS = V.Choice("X", "Y")
 
 
 # --------------------------------------------------------------------------- Flip
@@ -48,20 +51,20 @@ _FLIP, _NO_FLIP = FlipParams(True), FlipParams(False)  # immutable: one of each 
 class Flip(AffineOperator):
     """Mirror the image left-right (``lr_ud="lr"``) or upside down (``"ud"``) with probability ``flip_p``.
 
+    ``flip_p`` is ModelArts' name, kept; ``p``, which every operator has, combines with it: the
+    operator runs with probability ``p`` (else it is skipped and records ``SKIPPED``), and when it
+    runs it flips with probability ``flip_p``, so an image is flipped with probability
+    ``p * flip_p``. The two draws come from different streams.
+
     imgaug: ``iaa.Fliplr(flip_p)`` / ``iaa.Flipud(flip_p)``. Boxes: ``x1' = W - x2, x2' = W - x1``
     (or the same in y). Exact: OpenCV's flip, no interpolation.
     """
 
-    lr_ud: str = "lr"
-    flip_p: float = 1.0
-
-    def _check(self) -> None:
-        self._set("lr_ud", V.choice(self.name, "lr_ud", self.lr_ud, ("lr", "ud")))
-        self._set("flip_p", V.number(self.name, "flip_p", self.flip_p, 0.0, 1.0))
+    lr_ud: Annotated[str, V.Choice("lr", "ud")] = "lr"
+    flip_p: Annotated[float, V.Number(0.0, 1.0)] = 1.0
 
     def sample(self, rng: Any, meta: ImageMeta) -> FlipParams:
-        p = self.flip_p
-        return _FLIP if p >= 1.0 or (p > 0.0 and float(rng.random()) < p) else _NO_FLIP
+        return _FLIP if chance(rng, self.flip_p) else _NO_FLIP
 
     def matrix(self, params: FlipParams, meta: ImageMeta) -> np.ndarray:
         if not params.flip:
@@ -167,20 +170,12 @@ class Crop(_SidesOperator):
     scaled with ``keep_size``) by the same matrix; the box policy then clips them.
     """
 
-    crop_percent_min: float = 0.0
-    crop_percent_max: float = 0.2
-    keep_size: bool = False
-    interpolation: str = "auto"
+    crop_percent_min: Annotated[float, V.Number(0.0, 1.0, hi_open=True, le="crop_percent_max")] = 0.0
+    crop_percent_max: Annotated[float, V.Number(0.0, 1.0, hi_open=True)] = 0.2
+    keep_size: Annotated[bool, V.Flag()] = False
+    interpolation: Annotated[str, _INTERPOLATION_AUTO] = "auto"
 
     _sign: ClassVar[int] = -1
-
-    def _check(self) -> None:
-        n = self.name
-        self._set("crop_percent_min", V.number(n, "crop_percent_min", self.crop_percent_min, 0.0, 1.0, hi_open=True))
-        self._set("crop_percent_max", V.number(n, "crop_percent_max", self.crop_percent_max, 0.0, 1.0, hi_open=True))
-        V.ordered(n, "crop_percent_min", self.crop_percent_min, "crop_percent_max", self.crop_percent_max)
-        V.boolean(n, "keep_size", self.keep_size)
-        self._set("interpolation", _interpolation(n, self.interpolation, auto=True))
 
     def sample(self, rng: Any, meta: ImageMeta) -> SidesParams:
         lo, hi = self.crop_percent_min, self.crop_percent_max
@@ -190,6 +185,9 @@ class Crop(_SidesOperator):
         top, bottom = _prevent_zero_size(h, round(h * f[0]), round(h * f[2]))
         right, left = _prevent_zero_size(w, round(w * f[1]), round(w * f[3]))
         return SidesParams(top, right, bottom, left)
+
+
+_PIXELS = V.Integer(0, 100_000)
 
 
 @register
@@ -202,21 +200,14 @@ class Padding(_SidesOperator):
     Crop (``"auto"``: imgaug's linear for the shrink back).
     """
 
-    px_top: int = 1
-    px_right: int = 1
-    px_bottom: int = 1
-    px_left: int = 1
-    keep_size: bool = False
-    interpolation: str = "auto"
+    px_top: Annotated[int, _PIXELS] = 1
+    px_right: Annotated[int, _PIXELS] = 1
+    px_bottom: Annotated[int, _PIXELS] = 1
+    px_left: Annotated[int, _PIXELS] = 1
+    keep_size: Annotated[bool, V.Flag()] = False
+    interpolation: Annotated[str, _INTERPOLATION_AUTO] = "auto"
 
     _sign: ClassVar[int] = 1
-
-    def _check(self) -> None:
-        n = self.name
-        for side in ("px_top", "px_right", "px_bottom", "px_left"):
-            self._set(side, V.integer(n, side, getattr(self, side), 0, 100_000))
-        V.boolean(n, "keep_size", self.keep_size)
-        self._set("interpolation", _interpolation(n, self.interpolation, auto=True))
 
     def sample(self, rng: Any, meta: ImageMeta) -> SidesParams:
         return SidesParams(self.px_top, self.px_right, self.px_bottom, self.px_left)
@@ -237,15 +228,9 @@ class Resize(AffineOperator):
     cubic by default, as imgaug. Boxes: ``x * W'/W``, ``y * H'/H``.
     """
 
-    height: int = 224
-    width: int = 224
-    interpolation: str = "cubic"
-
-    def _check(self) -> None:
-        n = self.name
-        self._set("height", V.integer(n, "height", self.height, 1, 100_000))
-        self._set("width", V.integer(n, "width", self.width, 1, 100_000))
-        self._set("interpolation", _interpolation(n, self.interpolation))
+    height: Annotated[int, V.Integer(1, 100_000)] = 224
+    width: Annotated[int, V.Integer(1, 100_000)] = 224
+    interpolation: Annotated[str, _INTERPOLATION] = "cubic"
 
     def sample(self, rng: Any, meta: ImageMeta) -> ResizeParams:
         return ResizeParams(self.height, self.width)
@@ -291,14 +276,10 @@ class Rotate(AffineOperator):
     leaves it after rotation.
     """
 
-    angle_min: float = -90.0
-    angle_max: float = 90.0
+    angle_min: Annotated[float, V.Number(-360.0, 360.0)] = -90.0
+    angle_max: Annotated[float, V.Number(-360.0, 360.0)] = 90.0
 
     default_box_policy: ClassVar[BoxPolicy] = DROP_IMAGE
-
-    def _check(self) -> None:
-        self._set("angle_min", V.number(self.name, "angle_min", self.angle_min, -360.0, 360.0))
-        self._set("angle_max", V.number(self.name, "angle_max", self.angle_max, -360.0, 360.0))
 
     def sample(self, rng: Any, meta: ImageMeta) -> AngleParams:
         return AngleParams(uniform(rng, self.angle_min, self.angle_max))
@@ -309,10 +290,6 @@ class Rotate(AffineOperator):
         return about_centre(np.array([[c, -s], [s, c]]), meta)
 
 
-def _axis(op: str, name: str, value: str) -> str:
-    return V.choice(op, name, value, ("X", "Y"))
-
-
 @register
 class Scale(AffineOperator):
     """Scale along one axis (``scaleXY="X"`` or ``"Y"``) by a factor from ``U(scale_min, scale_max)``,
@@ -321,15 +298,9 @@ class Scale(AffineOperator):
     imgaug: ``iaa.ScaleX((scale_min, scale_max))`` / ``iaa.ScaleY(...)``.
     """
 
-    scaleXY: str = "X"
-    scale_min: float = 0.5
-    scale_max: float = 1.5
-
-    def _check(self) -> None:
-        n = self.name
-        self._set("scaleXY", _axis(n, "scaleXY", self.scaleXY))
-        self._set("scale_min", V.number(n, "scale_min", self.scale_min, 0.0, 100.0, lo_open=True))
-        self._set("scale_max", V.number(n, "scale_max", self.scale_max, 0.0, 100.0, lo_open=True))
+    scaleXY: Annotated[str, _AXIS] = "X"
+    scale_min: Annotated[float, V.Number(0.0, 100.0, lo_open=True)] = 0.5
+    scale_max: Annotated[float, V.Number(0.0, 100.0, lo_open=True)] = 1.5
 
     def sample(self, rng: Any, meta: ImageMeta) -> FactorParams:
         return FactorParams(uniform(rng, self.scale_min, self.scale_max))
@@ -349,15 +320,9 @@ class Shear(AffineOperator):
     Y: ``y' = y + tan(s) * (x - W/2)``. Angles must lie strictly between -90 and 90.
     """
 
-    shearXY: str = "X"
-    shear_min: float = -30.0
-    shear_max: float = 30.0
-
-    def _check(self) -> None:
-        n = self.name
-        self._set("shearXY", _axis(n, "shearXY", self.shearXY))
-        for key in ("shear_min", "shear_max"):
-            self._set(key, V.number(n, key, getattr(self, key), -90.0, 90.0, lo_open=True, hi_open=True))
+    shearXY: Annotated[str, _AXIS] = "X"
+    shear_min: Annotated[float, V.Number(-90.0, 90.0, lo_open=True, hi_open=True)] = -30.0
+    shear_max: Annotated[float, V.Number(-90.0, 90.0, lo_open=True, hi_open=True)] = 30.0
 
     def sample(self, rng: Any, meta: ImageMeta) -> AngleParams:
         return AngleParams(uniform(rng, self.shear_min, self.shear_max))
@@ -385,15 +350,9 @@ class Translate(AffineOperator):
     any other shift is a bilinear warp. Black border, shape kept.
     """
 
-    translateXY: str = "X"
-    translate_min: float = -0.25
-    translate_max: float = 0.25
-
-    def _check(self) -> None:
-        n = self.name
-        self._set("translateXY", _axis(n, "translateXY", self.translateXY))
-        self._set("translate_min", V.number(n, "translate_min", self.translate_min, -1.0, 1.0))
-        self._set("translate_max", V.number(n, "translate_max", self.translate_max, -1.0, 1.0))
+    translateXY: Annotated[str, _AXIS] = "X"
+    translate_min: Annotated[float, V.Number(-1.0, 1.0)] = -0.25
+    translate_max: Annotated[float, V.Number(-1.0, 1.0)] = 0.25
 
     def sample(self, rng: Any, meta: ImageMeta) -> TranslateParams:
         return TranslateParams(uniform(rng, self.translate_min, self.translate_max))

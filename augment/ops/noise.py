@@ -8,12 +8,13 @@ it (:func:`augment.kernels.noise.generator`), so params stay small and replay is
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import numpy as np
 
 from ..core import validate as V
-from ..core.base import Operator, Params, register
+from ..core.base import ALL_DTYPES, Operator, Params, register
+from ..core.sampling import draw_seed
 from ..kernels import noise as K
 from ..structures import ImageMeta
 
@@ -27,10 +28,6 @@ class SeedParams(Params):
     """The seed of the per-pixel random field."""
 
     seed: int
-
-
-def draw_seed(rng: Any) -> int:
-    return int(rng.integers(0, 2**63, dtype=np.int64))
 
 
 @register
@@ -55,25 +52,21 @@ class AddNoise(Operator):
     :mod:`augment.kernels.noise` for the 2**-16 table sampler). uint16 (units x 257) and float32
     (taken as [0, 1], units / 255): exact float32 draws, result clipped to the range. Alpha is
     untouched.
+
+    ``p`` here is ModelArts' (Impulse/SaltAndPepper replacement probability), so the probability
+    that the operator runs, ``p`` on every other operator, is ``apply_p`` on this one.
     """
 
-    noise_type: str = "Gauss"
-    loc: float = 0.0
-    scale: float = 1.0
-    lam: float = 2.0
-    p: float = 0.01
-    per_channel: bool = False
+    noise_type: Annotated[str, V.Choice(*_TYPES)] = "Gauss"
+    loc: Annotated[float, V.Number(-255.0, 255.0)] = 0.0
+    scale: Annotated[float, V.Number(0.0, 1000.0)] = 1.0
+    lam: Annotated[float, V.Number(0.0, 200.0)] = 2.0
+    p: Annotated[float, V.Number(0.0, 1.0)] = 0.01  # ModelArts' name: the replacement probability
+    per_channel: Annotated[bool, V.Flag()] = False
+    apply_p: Annotated[float, V.PROBABILITY] = 1.0
 
-    dtypes: ClassVar[tuple[type, ...]] = (np.uint8, np.uint16, np.float32)
-
-    def _check(self) -> None:
-        n = self.name
-        self._set("noise_type", V.choice(n, "noise_type", self.noise_type, _TYPES))
-        self._set("loc", V.number(n, "loc", self.loc, -255.0, 255.0))
-        self._set("scale", V.number(n, "scale", self.scale, 0.0, 1000.0))
-        self._set("lam", V.number(n, "lam", self.lam, 0.0, 200.0))
-        self._set("p", V.number(n, "p", self.p, 0.0, 1.0))
-        V.boolean(n, "per_channel", self.per_channel)
+    dtypes: ClassVar[tuple[type, ...]] = ALL_DTYPES
+    gate: ClassVar[str | None] = "apply_p"
 
     def sample(self, rng: Any, meta: ImageMeta) -> SeedParams:
         return SeedParams(draw_seed(rng))

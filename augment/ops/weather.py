@@ -13,16 +13,16 @@ generator seeded by a drawn seed), so seeded outputs are identical in any proces
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 
 from ..core import validate as V
-from ..core.base import Operator, Params, register, uniform
+from ..core.base import Operator, Params, register
+from ..core.sampling import draw_seed, uniform
 from ..kernels import noise as KN
 from ..kernels import weather as K
 from ..structures import ImageMeta
-from .noise import draw_seed
 
 __all__ = ["Weather"]
 
@@ -88,20 +88,19 @@ class Weather(Operator):
     parameters a mode does not use are accepted and ignored.
     """
 
-    weather_mode: str = "Rain"
-    density_min: float | None = None
-    density_max: float | None = None
-    speed_min: float | None = None
-    speed_max: float | None = None
-    intensity_min: float | None = None
-    intensity_max: float | None = None
+    weather_mode: Annotated[str, V.Choice(*_MODES)] = "Rain"
+    density_min: Annotated[float | None, V.Number(0.0, 2.0, optional=True, le="density_max")] = None
+    density_max: Annotated[float | None, V.Number(0.0, 2.0, optional=True)] = None
+    speed_min: Annotated[float | None, V.Number(0.0, 1.0, optional=True, le="speed_max")] = None
+    speed_max: Annotated[float | None, V.Number(0.0, 1.0, optional=True)] = None
+    intensity_min: Annotated[float | None, V.Number(0.0, 255.0, optional=True, le="intensity_max")] = None
+    intensity_max: Annotated[float | None, V.Number(0.0, 255.0, optional=True)] = None
 
-    def _check(self) -> None:
-        mode = V.choice(self.name, "weather_mode", self.weather_mode, _MODES)
-        self._set("weather_mode", mode)
-        bounds = ((0.0, 2.0), (0.0, 1.0), (0.0, 255.0))
-        for key, default, (lo, hi) in zip(("density", "speed", "intensity"), _DEFAULTS[mode], bounds, strict=True):
-            V.optional_range(self, key + "_min", key + "_max", default, lo, hi)
+    @classmethod
+    def _check_values(cls, values: dict[str, Any]) -> None:
+        # a None bound is the mode's default when drawn: each pair as drawn must be ordered
+        for key, default in zip(("density", "speed", "intensity"), _DEFAULTS[values["weather_mode"]], strict=True):
+            V.ordered_with_default(cls.__name__, values, key + "_min", key + "_max", default)
 
     def ranges(self) -> dict[str, tuple[float, float]]:
         """The ``density``, ``speed`` and ``intensity`` ranges as drawn: a ``None`` bound takes the

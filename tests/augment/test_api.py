@@ -13,7 +13,7 @@ PUBLIC = {
     "Crop", "Flip", "Padding", "Resize", "Rotate", "Scale", "Shear", "Translate",
     "AddNoise", "Blur", "CutOut", "Grayscale", "HistogramEqual", "LightArithmetic", "LightContrast",
     "MotionBlur", "Saturation", "Sharpen", "Weather", "LutOperator",
-    "Pipeline", "BoxPolicy", "Operator", "AffineOperator", "Params", "Outcome",
+    "Pipeline", "Sequential", "OneOf", "SomeOf", "Sometimes", "BoxPolicy", "Operator", "AffineOperator", "Params", "Outcome",
     "OPERATORS", "get_operator", "operator_from_dict", "rng",
     "AugmentError", "ConfigError", "UnknownOperatorError", "SampleError", "BoxError", "UnsupportedImageError",
     "__version__",

@@ -115,6 +115,19 @@ def test_epochs_differ_and_tuple_index(det):
         ds[N]
 
 
+def test_bad_keys_raise_typed_errors_that_are_the_built_ins_too(det):
+    from augment.errors import AugmentError, ConfigError, DatasetError, ItemIndexError, ItemKeyError
+
+    ds = D.FolderDataset(det, PIPE, seed=0)
+    for key, typed, builtin in [(N, ItemIndexError, IndexError), (-N - 1, ItemIndexError, IndexError),
+                                ((0, 1, 2), ItemKeyError, TypeError), ("3", ItemKeyError, TypeError),
+                                ((0, 1.5), ItemKeyError, TypeError), ((-1, 0), ConfigError, ValueError)]:
+        with pytest.raises(typed) as info:
+            ds[key]
+        assert isinstance(info.value, builtin) and isinstance(info.value, AugmentError), key
+    assert issubclass(ItemIndexError, DatasetError) and issubclass(D.LoadError, DatasetError)
+
+
 def test_classification_folder_and_channels(tmp_path):
     for label in ("cat", "dog"):
         (tmp_path / label).mkdir()

@@ -13,7 +13,7 @@ def test_public_api_is_pinned():
         "Polygon", "Polyline", "Line", "Dashed", "Circle", "Point", "read_voc", "write_voc",
         "VocBoxes", "from_boxes", "with_boxes", "voc_to_xyxy", "xyxy_to_voc", "from_folder",
         "to_folder", "ManifestError", "ManifestLineError", "VocError", "UnsafeXmlError",
-        "LayoutError",
+        "LayoutError", "UnusedFileError",
     ])
     for name in manifest.__all__:
         assert hasattr(manifest, name), name

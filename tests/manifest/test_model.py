@@ -129,6 +129,15 @@ def test_nulls_round_trip():
 def test_wrong_types_are_clear_errors(d, msg):
     with pytest.raises(ManifestLineError, match=msg.replace("(", r"\(")):
         Sample.from_dict(d)
+    # the module-level parsers raise the public error too (they raised the private _FieldError)
+    from manifest.model import annotation_from_dict, sample_from_dict
+
+    with pytest.raises(ManifestLineError, match=msg.replace("(", r"\(")):
+        sample_from_dict(d)
+    anns = d.get("annotation") if isinstance(d, dict) else None
+    if isinstance(anns, list) and anns:
+        with pytest.raises(ManifestLineError, match=r"must be|no 'type'"):
+            annotation_from_dict(anns[-1])
 
 
 def test_constructors():
@@ -212,3 +221,21 @@ def test_both_spellings_of_one_key():
     s = Sample.from_dict({"source": "a", "inference_loc": "x", "inference-loc": "y"})
     assert s.inference_loc == "x" and s.extra == {"inference-loc": "y"}
     assert s.to_dict() == {"source": "a", "inference-loc": "x"}   # one key per object: the field wins
+
+
+def _meta(s):
+    return (s._raw, s._order, s.extra, [(a._raw, a._order, a.extra) for a in s.annotations])
+
+
+@settings(max_examples=150, deadline=None)
+@given(_sample)
+def test_the_cached_plan_gives_what_the_checking_path_gives(d):
+    from manifest import lineparse
+
+    slow = lineparse._slow_sample(d)
+    lineparse.parse_sample(d)  # the first of its shape: makes the plan (when it can have one)
+    fast = lineparse.parse_sample(d)
+    assert fast == slow and _meta(fast) == _meta(slow)
+    assert fast.to_dict() == slow.to_dict() and list(fast.to_dict()) == list(slow.to_dict())
+    for i, a in enumerate(d.get("annotation") or []):
+        assert lineparse.annotation_from_dict(a, i) == lineparse._slow_annotation(a, i)

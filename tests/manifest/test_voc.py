@@ -144,6 +144,15 @@ def test_point_x1_y1_form_and_child_order():
     ("<polygon><x1>1</x1><y1>1</y1><x2>3</x2></polygon>", "x2 without its pair"),
     ("<circle><cx>1</cx><cy>1</cy></circle>", "lacks <r>"),
     ("", "has no shape"),
+    # every shape reports its own missing or stray children, whole messages
+    ("<line><x1>1</x1><y1>1</y1></line>", r"^3: object 1 \(n\): <line> lacks <x2>, <y2>$"),
+    ("<dashed><x1>1</x1><y2>1</y2></dashed>", r"^3: object 1 \(n\): <dashed> lacks <y1>, <x2>$"),
+    ("<point><x>1</x></point>", r"^3: object 1 \(n\): <point> lacks <y>$"),
+    ("<point><x1>1</x1></point>", r"^3: object 1 \(n\): <point> lacks <y1>$"),
+    ("<polyline></polyline>", r"^3: object 1 \(n\): <polyline> has no points$"),
+    ("<polygon><x1>1</x1><y1>1</y1><z1>3</z1></polygon>", r"^3: object 1 \(n\): unexpected <z1> in <polygon>$"),
+    ("<polygon><x1>1</x1><y2>1</y2></polygon>", r"^3: object 1 \(n\): <polygon> has x1 without its pair$"),
+    ("<circle><cx>1</cx><cx>2</cx><cy>1</cy><r>1</r></circle>", r"^3: object 1 \(n\): <circle> has <cx> twice$"),
 ])
 def test_bad_objects(body, msg):
     xml = f"<annotation>\n<filename>a</filename>\n<object><name>n</name>{body}</object></annotation>"

@@ -67,7 +67,7 @@ def test_to_boxes_fields_and_index():
     np.testing.assert_array_equal(bb.boxes[3], [44, 44, 55, 55])
     with pytest.raises(VocError, match="not a <bndbox>"):
         _ann().to_boxes("error")
-    with pytest.raises(ValueError):
+    with pytest.raises(VocError, match="other_shapes must be one of"):  # a ValueError too, as before
         _ann().to_boxes("nope")
 
 
