@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import dataclasses
 import json
 import logging
 import sys
@@ -20,24 +19,14 @@ from typing import Any
 
 from . import __version__
 from .core.pipeline import Pipeline
-from .core.registry import OPERATORS, load_builtins
 from .errors import AugmentError, ConfigError
 from .imageio import DEFAULT_MAX_PIXELS
 
 
-def _first_line(doc: str | None) -> str:
-    return (doc or "").strip().split("\n\n")[0].replace("\n", " ")
-
-
 def cmd_ops(args: argparse.Namespace) -> int:
-    load_builtins()
-    for name in sorted(OPERATORS):
-        cls = OPERATORS[name]
-        params = ", ".join(
-            f"{f.name}={f.default!r}" for f in dataclasses.fields(cls) if f.name in cls.own_fields()
-        )
-        print(f"{name}({params})")
-        print(f"    {_first_line(cls.__doc__)}")
+    from .core.registry import describe_operators
+
+    print(describe_operators())
     return 0
 
 

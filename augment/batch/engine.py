@@ -82,7 +82,9 @@ def _run_group(units: list[Unit]) -> list[dict]:
 def preload_modules(spec: RunSpec) -> list[str]:
     """What the fork server imports once for all its workers: the job, and the operator modules
     of the pipeline (they load lazily; not preloaded, every worker would import them)."""
-    ops = Pipeline.from_config(spec.pipeline).ops
+    from ..core.compose import leaves
+
+    ops = list(leaves(Pipeline.from_config(spec.pipeline).ops))
     return ["augment.batch", *sorted({type(op).__module__ for op in ops if type(op).__module__.startswith("augment.")})]
 
 

@@ -57,9 +57,10 @@ EXIT_CODES = {
 
 def _moves_pixels(pipeline: dict) -> bool:
     from ..core.base import AffineOperator
+    from ..core.compose import leaves
     from ..core.pipeline import Pipeline
 
-    return any(isinstance(op, AffineOperator) for op in Pipeline.from_config(pipeline).ops)
+    return any(isinstance(op, AffineOperator) for op in leaves(Pipeline.from_config(pipeline).ops))
 
 
 def _with_id(v: Any, copy: int) -> Any:
@@ -188,6 +189,7 @@ def _results_of(per_input: dict[int, list[dict]], index: int) -> list[dict]:
 def _warnings(spec: RunSpec, counts: Counter, per_input: dict[int, list[dict]]) -> list[str]:
     """A warning when a box policy dropped more than half of the images, naming the operator, its
     policy and the option that keeps them."""
+    from ..core.compose import leaves
     from ..core.pipeline import Pipeline
 
     total = sum(1 for recs in per_input.values() for r in recs if r.get("copy", 0) >= 0)  # originals never drop
@@ -199,7 +201,7 @@ def _warnings(spec: RunSpec, counts: Counter, per_input: dict[int, list[dict]]) 
     p = Pipeline.from_config(spec.pipeline)
     out = []
     for name, n in by_op.most_common():
-        policy = next((op.box_policy for op in p.ops if type(op).__name__ == name and op.box_policy), None)
+        policy = next((op.box_policy for op in leaves(p.ops) if type(op).__name__ == name and op.box_policy), None)
         policy = policy or p.box_policy or ("drop_image" if name == "Rotate" else "clip")
         why = ("an image is left out when a box leaves it, ModelArts rule" if policy == "drop_image"
                else "boxes left the image")
