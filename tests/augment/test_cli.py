@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -113,7 +114,9 @@ def test_lazy_loading_keeps_what_users_relied_on():
     assert p.returncode == 0, p.stderr
     p = subprocess.run([sys.executable, "-m", "augment", "ops"], capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr
-    assert sum(1 for line in p.stdout.splitlines() if line and not line.startswith(" ")) == 19, p.stdout
+    listed = re.findall(r"^([A-Z]\w*)\(", p.stdout, re.MULTILINE)  # one line per operator: Name(defaults)
+    assert len(listed) == 19 and len(set(listed)) == 19, p.stdout
+    assert all(f"\n{name}: " in p.stdout for name in ("Sequential", "OneOf", "SomeOf", "Sometimes")), p.stdout
 
 
 _BLAS_THREADS = """
