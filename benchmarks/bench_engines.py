@@ -195,7 +195,13 @@ def report(args: argparse.Namespace, res: dict[str, list[dict]], ray_start: floa
             f"| {name} | {med(r['ips'] for r in runs):.1f} | {med(rs):.2f} ({min(rs):.2f}-{max(rs):.2f}) | "
             f"{med(r['server_cpu'] for r in runs) / args.n * 1000:.1f} |"
         )
+    where_rows = [
+        f"| {name} | {w['total_ms']:.1f} | {w['read_ms']:.1f} | {w['write_ms']:.1f} | "
+        f"{w['total_ms'] - w['read_ms'] - w['write_ms']:.1f} |"
+        for name, w in where.items()
+    ]
     raw = {
+        "where": where,
         "n": args.n,
         "rounds": args.rounds,
         "ray_start_s": ray_start,

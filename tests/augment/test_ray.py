@@ -1,5 +1,5 @@
 """The Ray engine on a real 2-CPU Ray cluster (started once per test run): the same output bytes,
-``output.manifest`` and ``summary.json`` as the local engine, for 1 and 3 blocks and any actor
+``output.manifest`` and ``summary.json`` as the local engine, for 1 and 3 blocks and any task
 count; resuming across engines; Ray with object storage."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from augment import batch
 from augment.cli import main
 
 pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning"),
-              pytest.mark.filterwarnings("ignore:The minimum number of concurrent actors:UserWarning")]
+              pytest.mark.filterwarnings("ignore:The maximum number of concurrent tasks:UserWarning")]
 
 PIPELINE = {
     "ops": [
@@ -149,7 +149,7 @@ def test_ctrl_c_on_the_driver_stops_the_clusters_work_and_a_rerun_finishes(tmp_p
     assert "run the same command again" in err and "Traceback" not in err
     files = sorted(f.name for f in (out / "Data").iterdir())
     time.sleep(3)
-    assert sorted(f.name for f in (out / "Data").iterdir()) == files  # no actor is still writing
+    assert sorted(f.name for f in (out / "Data").iterdir()) == files  # no task is still writing
     assert len(files) < 2 * 160
     assert main(["run", *args]) == 0
     clean = tmp_path / "clean"
