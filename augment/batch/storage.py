@@ -177,7 +177,18 @@ def _fs(url: str) -> tuple[Any, str]:
             raise StorageError(f"{url}: {exc}") from None
         with _lock:
             _FS[key] = fs
-    return fs, url[url.find("://") + 3 :]
+    return fs, _path_in(fs, url)
+
+
+def _path_in(fs: Any, url: str) -> str:
+    """The path of ``url`` inside ``fs``, as ``fs`` names its files (``find`` returns such names)."""
+    rest = url[url.find("://") + 3 :]
+    proto = protocol(url)
+    target = "s3" if proto in ("obs", "s3a") else proto
+    try:
+        return str(fs._strip_protocol(f"{target}://{rest}"))
+    except Exception:  # noqa: BLE001 - a file system without the usual helper
+        return rest
 
 
 filesystem_of = _fs
@@ -252,7 +263,7 @@ def _fetch(urls: Sequence[str], max_bytes: int | None) -> dict[str, bytes | Base
         except StorageError as exc:
             out.update(dict.fromkeys(group, exc))
             continue
-        paths = {u[u.find("://") + 3 :]: u for u in group}
+        paths = {_path_in(fs, u): u for u in group}
         kw: dict[str, Any] = {"on_error": "return"}
         if max_bytes is not None:
             kw.update(start=0, end=max_bytes + 1)

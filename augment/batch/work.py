@@ -124,6 +124,8 @@ def _read_annotation(job: _Job, spec: RunSpec) -> None:
         try:
             job.ann = _read_voc(it.voc)
             job.vb = read_objects(job.ann, spec.other_shapes, where=os.path.basename(it.voc or "VOC"))
+        except storage.StorageError:
+            raise  # the store's failure, with the URL and the cause: not a bad file
         except (ManifestError, OSError) as exc:
             raise Skip(f"bad annotation: {exc}") from None
 
@@ -382,6 +384,8 @@ def _copy_original(unit: Unit, spec: RunSpec) -> dict:
 
         try:
             ann = _read_voc(it.voc)
+        except storage.StorageError:
+            raise  # the store's failure, with the URL and the cause: not a bad file
         except (ManifestError, OSError) as exc:
             raise Skip(f"bad annotation: {exc}") from None
         mask_name = ""

@@ -353,3 +353,64 @@ def test_without_fsspec_a_url_names_the_extra(monkeypatch):
             batch.discover("s3://bucket/set")
     finally:
         storage.configure(None)
+
+
+def test_reads_lost_mid_run_fail_only_their_images_and_a_rerun_finishes(example, tmp_path, monkeypatch):
+    """Input on S3, output on a local disk: the server stops after two images; each image after it
+    fails with the reason (the run completes, exit 3); the server comes back and the same command
+    does only the failed ones, to a clean run's bytes."""
+    from moto.server import ThreadedMotoServer
+
+    import s3fs
+
+    port = _port()
+    server = ThreadedMotoServer("127.0.0.1", port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    fs = s3fs.S3FileSystem(endpoint_url=endpoint, skip_instance_cache=True)
+    fs.mkdir("lost")
+    fs.put(str(example / "detection"), "lost/in", recursive=True)
+    out = tmp_path / "out"
+    args = ["run", "s3://lost/in", "-o", str(out), *ROTATE, "--endpoint-url", endpoint]
+    seen: list[dict] = []
+    real_add = batch.journal.Journal.add
+
+    def add(self, rec):
+        seen.append(rec)
+        if len(seen) == 2:
+            server.stop()
+        return real_add(self, rec)
+
+    monkeypatch.setattr(batch.plan, "GROUP", 1)
+    monkeypatch.setattr(batch.journal.Journal, "add", add)
+    try:
+        assert main(args) == 3
+        summary = json.loads((out / "summary.json").read_text())
+        assert summary["counts"]["written"] == 2 and summary["counts"]["failed"] == 6
+        failed = [r for e in summary["inputs"] for r in e["results"] if r["status"] == "failed"]
+        assert all("cannot be reached" in r["reason"] and r["reason"].startswith("s3://lost/in/") for r in failed), [
+            r["reason"] for r in failed
+        ]
+        monkeypatch.undo()
+        server = ThreadedMotoServer("127.0.0.1", port, verbose=False)
+        server.start()
+        assert main(args) == 0
+        assert _local(out) == _local(_clean(example, tmp_path))
+    finally:
+        server.stop()
+
+
+def test_other_fsspec_file_systems_get_a_temporary_name_and_a_move(example, tmp_path):
+    """``memory://`` (fsspec's in-process file system, one worker): not an object store, so each
+    file is written under a temporary name and moved into place; resuming lists Data/ there too."""
+    fsspec = pytest.importorskip("fsspec")
+    mem = fsspec.filesystem("memory")
+    out = "memory://augment-test/out"
+    assert main(["run", str(example / "detection"), "-o", out, *ROTATE]) == 0
+    names = sorted(p.rsplit("/", 1)[1] for p in mem.find("/augment-test/out/Data"))
+    assert names == sorted(_local(_clean(example, tmp_path)))
+    assert not any(".part" in n for n in names)
+    assert main(["run", str(example / "detection"), "-o", out, *ROTATE, "--copies", "2"]) == 0  # resumes
+    summary = json.loads(mem.cat_file("/augment-test/out/summary.json"))
+    assert summary["counts"]["written"] == 16
+    mem.rm("/augment-test", recursive=True)
