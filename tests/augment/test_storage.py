@@ -359,9 +359,8 @@ def test_reads_lost_mid_run_fail_only_their_images_and_a_rerun_finishes(example,
     """Input on S3, output on a local disk: the server stops after two images; each image after it
     fails with the reason (the run completes, exit 3); the server comes back and the same command
     does only the failed ones, to a clean run's bytes."""
-    from moto.server import ThreadedMotoServer
-
     import s3fs
+    from moto.server import ThreadedMotoServer
 
     port = _port()
     server = ThreadedMotoServer("127.0.0.1", port, verbose=False)
