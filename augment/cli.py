@@ -215,7 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="augmented copies per input (default 1)")
     p.add_argument("--include-originals", action="store_true", help="also copy the inputs into the output")
     p.add_argument("--workers", type=_int_in(1, 1024, "--workers"), default=1,
-                   help="processes, or Ray tasks at a time with --engine ray (default 1); the same output for any count")
+                   help="processes, or Ray tasks at a time with --engine ray (default 1); same output for any count")
     p.add_argument("--engine", default="local", choices=["local", "ray"],
                    help="where the work runs: this machine (default) or a Ray cluster (the 'ray' extra)")
     p.add_argument("--address", metavar="ADDR", help="the Ray cluster (ray://host:10001 or host:6379; default: "
