@@ -16,6 +16,9 @@ built-in exception a caller would reach for first (shown in brackets)::
     │   │                                 image, of an unsupported kind (augment.imageio)
     │   └── ImageTooLargeError            more pixels than allowed (the decompression-bomb guard)
     ├── ImageWriteError (OSError)         an image that cannot be written in the asked format
+    ├── StorageError (OSError)            a read or write of a URL (s3://, obs://, ...) that failed: no
+    │                                     such object or bucket, denied, no credentials, the server
+    │                                     unreachable; names the URL (augment.batch.storage)
     ├── AnnotationError (ValueError)      a VOC annotation that cannot be used with its image: bad XML,
     │                                     a size that does not match, a box outside (augment.annotations)
     ├── DatasetError                      a dataset item that cannot be given (augment.data)
@@ -31,7 +34,8 @@ built-in exception a caller would reach for first (shown in brackets)::
     └── Interrupted                       the run was stopped (Ctrl-C); a re-run completes the rest
 
 Each is importable from here and from the module that raises it (``augment.imageio.ImageReadError``,
-``augment.data.LoadError``, ``augment.annotations.AnnotationError``, ``augment.batch.RunError``).
+``augment.data.LoadError``, ``augment.annotations.AnnotationError``, ``augment.batch.RunError``,
+``augment.batch.storage.StorageError``).
 Messages name what is wrong and where (file, operator, parameter, box index, value), so that a
 line in a log is enough to find the cause.
 """
@@ -48,6 +52,7 @@ __all__ = [
     "ImageReadError",
     "ImageTooLargeError",
     "ImageWriteError",
+    "StorageError",
     "AnnotationError",
     "DatasetError",
     "LoadError",
@@ -98,6 +103,11 @@ class ImageTooLargeError(ImageReadError):
 
 class ImageWriteError(AugmentError, OSError):
     """An image that cannot be written in the requested format."""
+
+
+class StorageError(AugmentError, OSError):
+    """A read or write of a URL that failed: no such object or bucket, access denied, missing
+    credentials, the server unreachable. The message names the URL and the cause."""
 
 
 class AnnotationError(AugmentError, ValueError):

@@ -57,7 +57,7 @@ def preview(input_path: str | os.PathLike, pipeline: Pipeline, out_png: str | os
     """Write the sheet; returns how many inputs it shows."""
     from .batch import RunSpec, discover
     from .batch.plan import Unit
-    from .batch.work import Skip, load
+    from .batch.work import _Skip, load
 
     for what, v, hi in (("count", count, 64), ("copies", copies, 16)):
         if not isinstance(v, int) or isinstance(v, bool) or not 1 <= v <= hi:
@@ -77,7 +77,7 @@ def preview(input_path: str | os.PathLike, pipeline: Pipeline, out_png: str | os
             continue
         try:
             sample, _ = load(Unit(it, 0), spec)
-        except (Skip, ImageReadError):
+        except (_Skip, ImageReadError):
             continue
         cells = [_cell(draw_boxes(sample.image, sample.boxes, sample.labels or sample.meta.get("labels", [])),
                        f"{it.source} (input)")]

@@ -16,10 +16,7 @@ PACKAGES = ("augment", "manifest")
 # running these modules does something (``python -m augment``): not imported here
 NOT_IMPORTED = {"augment.__main__"}
 # public by name but never seen by a caller: the reason is the entry
-INTERNAL = {
-    "augment.batch.work.Skip": "a unit that validation refuses, caught inside the batch job and the preview "
-    "and turned into a 'failed' record",
-}
+INTERNAL: dict[str, str] = {}  # "module.Class": why it is not public (none today)
 
 _ROOT = re.compile(r"^ {4}(?P<name>[A-Z]\w*)(?: \((?P<bases>[^)]*)\))?(?:\s|$)")
 _NODE = re.compile(r"^ {4}(?P<prefix>(?:[│ ] {3})*)[├└]── (?P<name>[A-Z]\w*)(?: \((?P<bases>[^)]*)\))?(?:\s|$)")

@@ -257,4 +257,4 @@ class _Progress:
 
 # names kept for callers of the single-module job
 Unit = Unit
-_load, _Skip = work.load, work.Skip
+_load, _Skip = work.load, work._Skip

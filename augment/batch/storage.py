@@ -32,7 +32,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ..errors import AugmentError, RunError
+from ..errors import RunError, StorageError
 from ..imageio import atomic_write_bytes, read_regular
 
 __all__ = [
@@ -65,11 +65,6 @@ _lock = threading.Lock()
 _FS: dict[tuple, Any] = {}
 _OPTIONS: dict[str, Any] = {"endpoint_url": None}
 _PREFETCHED: dict[str, bytes | BaseException] = {}
-
-
-class StorageError(AugmentError, OSError):
-    """A read or write of a URL that failed: no such object or bucket, access denied, missing
-    credentials, the server unreachable. The message names the URL and the cause."""
 
 
 class NamedBytes(io.BytesIO):

@@ -36,14 +36,14 @@ from . import storage
 from .plan import FORMATS, Unit
 from .spec import RunSpec
 
-__all__ = ["process_group", "init_worker", "load", "Skip", "fatal_reason", "FATAL"]
+__all__ = ["process_group", "init_worker", "load", "fatal_reason", "FATAL"]
 
 # errors of the output side that no other unit can escape
 _FATAL_ERRNO = {errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.ENOTDIR, errno.ENOENT}
 FATAL = "fatal"  # the status of a record that stops the run
 
 
-class Skip(Exception):
+class _Skip(Exception):
     """An item that validation refuses (becomes a 'failed' record with this reason)."""
 
 
@@ -127,7 +127,7 @@ def _read_annotation(job: _Job, spec: RunSpec) -> None:
         except storage.StorageError:
             raise  # the store's failure, with the URL and the cause: not a bad file
         except (ManifestError, OSError) as exc:
-            raise Skip(f"bad annotation: {exc}") from None
+            raise _Skip(f"bad annotation: {exc}") from None
 
 
 def _read_voc(loc: str | None) -> VocAnnotation:
@@ -194,7 +194,7 @@ def _stage_image(job: _Job, spec: RunSpec, pipeline: Pipeline | None) -> None:
         try:
             job.boxes = fit_voc_boxes(job.vb, job.ann, h, w, o, validate=spec.validate, view=view)
         except AnnotationError as exc:
-            raise Skip(str(exc)) from None
+            raise _Skip(str(exc)) from None
         job.shapes = job.vb.shapes
         if job.shapes is not None and view == "stored":
             job.shapes = turn_shapes(job.shapes, o, h, w)  # drawn on the stored pixels, as the boxes
@@ -203,7 +203,7 @@ def _stage_image(job: _Job, spec: RunSpec, pipeline: Pipeline | None) -> None:
                 job.mask, job.mask_how = load_mask(job.ann, job.unit.item.voc or "", h, w, o,
                                                    max_file_bytes(spec.max_pixels))
             except ImageReadError as exc:
-                raise Skip(str(exc)) from None
+                raise _Skip(str(exc)) from None
 
 
 def _stage_augment(job: _Job, spec: RunSpec, pipeline: Pipeline) -> None:
@@ -326,7 +326,7 @@ _STAGES = (_stage_annotation, _stage_image, _stage_augment, _stage_annotation_ou
 
 
 def _reason(exc: BaseException) -> str:
-    if isinstance(exc, (Skip, ImageReadError, ImageWriteError, storage.StorageError)):
+    if isinstance(exc, (_Skip, ImageReadError, ImageWriteError, storage.StorageError)):
         return str(exc)
     if isinstance(exc, MemoryError):
         return "out of memory while doing this image (MemoryError)"
@@ -387,7 +387,7 @@ def _copy_original(unit: Unit, spec: RunSpec) -> dict:
         except storage.StorageError:
             raise  # the store's failure, with the URL and the cause: not a bad file
         except (ManifestError, OSError) as exc:
-            raise Skip(f"bad annotation: {exc}") from None
+            raise _Skip(f"bad annotation: {exc}") from None
         mask_name = ""
         if ann.mask_source:
             src = mask_path(ann.mask_source, it.voc or "")
@@ -408,7 +408,7 @@ def _copy_original(unit: Unit, spec: RunSpec) -> dict:
 
 def load(unit: Unit, spec: RunSpec) -> tuple[Sample, Any]:
     """Read and validate one item: the Sample to augment and its VOC annotation (or None); raises
-    :class:`Skip` or :class:`~augment.imageio.ImageReadError` (the preview's view of a unit)."""
+    :class:`_Skip` or :class:`~augment.imageio.ImageReadError` (the preview's view of a unit)."""
     job = _Job(unit)
     _read_annotation(job, spec)
     _stage_image(job, spec, None)
