@@ -185,6 +185,29 @@ def test_bad_credentials_are_one_line_before_any_work(example, tmp_path):
         server.wait()
 
 
+class _OwnServer:
+    """An S3 server of the test's own, on a fresh port, to stop and start again (moto keeps its
+    buckets in this process's memory across restarts), with ``bucket`` made on it."""
+
+    def __init__(self, bucket: str) -> None:
+        import s3fs
+
+        self.port = _port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.start()
+        self.fs = s3fs.S3FileSystem(endpoint_url=self.endpoint, skip_instance_cache=True)
+        self.fs.mkdir(bucket)
+
+    def start(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        self.server = ThreadedMotoServer("127.0.0.1", self.port, verbose=False)
+        self.server.start()
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
 def _port() -> int:
     import socket
 
@@ -197,15 +220,8 @@ def test_server_gone_mid_run_fails_the_units_it_hit_and_a_rerun_finishes(example
     """The S3 server stops after two images: the images after it fail with the reason (the journal
     and the summary cannot be written either: the run stops, exit 5); the server comes back and the
     same command finishes, to the same bytes as a clean run."""
-    import s3fs
-    from moto.server import ThreadedMotoServer
-
-    port = _port()
-    server = ThreadedMotoServer("127.0.0.1", port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    fs = s3fs.S3FileSystem(endpoint_url=endpoint, skip_instance_cache=True)
-    fs.mkdir("gone")
+    own = _OwnServer("gone")
+    endpoint, fs = own.endpoint, own.fs
     spec = batch.RunSpec(
         input=str(example / "detection"),
         output="s3://gone/out",
@@ -218,7 +234,7 @@ def test_server_gone_mid_run_fails_the_units_it_hit_and_a_rerun_finishes(example
     def add(self, rec):
         seen.append(rec)
         if len(seen) == 2:
-            server.stop()  # the network goes away between two groups
+            own.stop()  # the network goes away between two groups
         return real_add(self, rec)
 
     monkeypatch.setattr(batch.plan, "GROUP", 1)
@@ -230,14 +246,13 @@ def test_server_gone_mid_run_fails_the_units_it_hit_and_a_rerun_finishes(example
         assert "cannot be reached" in str(info.value) and "run the same command again" in str(info.value)
         assert len(seen) == 2 and seen[0]["status"] == "written"
         monkeypatch.undo()
-        server = ThreadedMotoServer("127.0.0.1", port, verbose=False)  # moto keeps its buckets in memory
-        server.start()
+        own.start()
         got = batch.run(spec, progress=False)
         assert got["counts"]["written"] == 8 and got["exit_code"] == 0
         data = {p.rsplit("/", 1)[1]: fs.cat_file(p) for p in fs.find("gone/out/Data")}
         assert data == _local(_clean(example, tmp_path))
     finally:
-        server.stop()
+        own.stop()
 
 
 def test_a_killed_run_resumes_on_s3(example, tmp_path, s3):
@@ -359,15 +374,8 @@ def test_reads_lost_mid_run_fail_only_their_images_and_a_rerun_finishes(example,
     """Input on S3, output on a local disk: the server stops after two images; each image after it
     fails with the reason (the run completes, exit 3); the server comes back and the same command
     does only the failed ones, to a clean run's bytes."""
-    import s3fs
-    from moto.server import ThreadedMotoServer
-
-    port = _port()
-    server = ThreadedMotoServer("127.0.0.1", port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    fs = s3fs.S3FileSystem(endpoint_url=endpoint, skip_instance_cache=True)
-    fs.mkdir("lost")
+    own = _OwnServer("lost")
+    endpoint, fs = own.endpoint, own.fs
     fs.put(str(example / "detection"), "lost/in", recursive=True)
     out = tmp_path / "out"
     args = ["run", "s3://lost/in", "-o", str(out), *ROTATE, "--endpoint-url", endpoint]
@@ -377,7 +385,7 @@ def test_reads_lost_mid_run_fail_only_their_images_and_a_rerun_finishes(example,
     def add(self, rec):
         seen.append(rec)
         if len(seen) == 2:
-            server.stop()
+            own.stop()
         return real_add(self, rec)
 
     monkeypatch.setattr(batch.plan, "GROUP", 1)
@@ -391,12 +399,11 @@ def test_reads_lost_mid_run_fail_only_their_images_and_a_rerun_finishes(example,
             r["reason"] for r in failed
         ]
         monkeypatch.undo()
-        server = ThreadedMotoServer("127.0.0.1", port, verbose=False)
-        server.start()
+        own.start()
         assert main(args) == 0
         assert _local(out) == _local(_clean(example, tmp_path))
     finally:
-        server.stop()
+        own.stop()
 
 
 def test_other_fsspec_file_systems_get_a_temporary_name_and_a_move(example, tmp_path):
