@@ -394,7 +394,7 @@ class Operator:
         p = self.run_p
         if p >= 1.0:
             return False
-        return not chance(rng.purpose(GATE) if isinstance(rng, LazyRng) else rng, p)
+        return not chance(rng.decisions(GATE) if type(rng) is LazyRng else rng, p)
 
     def _gated_image(self, image: np.ndarray, rng: Any, params: Any) -> tuple[np.ndarray, Any]:
         if self.skips(rng, params):

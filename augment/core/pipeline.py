@@ -48,7 +48,7 @@ __all__ = ["Pipeline"]
 class Pipeline:
     """``Pipeline(ops, seed=None, box_policy=None)``: apply ``ops`` in order."""
 
-    __slots__ = ("ops", "seed", "box_policy", "_counter", "_policies", "_segments", "_planned")
+    __slots__ = ("ops", "seed", "box_policy", "_counter", "_policies", "_segments", "_planned", "_places")
 
     def __init__(self, ops: Iterable[Operator], seed: int | None = None, box_policy: Any = None):
         ops = tuple(ops)
@@ -69,6 +69,7 @@ class Pipeline:
         self._counter = itertools.count()
         # with a container the operators that run are decided per image (augment.core.compose)
         self._planned = any(isinstance(op, Container) for op in ops)
+        self._places = tuple(((f"ops[{k}]", op.name),) for k, op in enumerate(ops))
 
     # ----------------------------------------------------------------- configuration
     @classmethod
@@ -185,10 +186,11 @@ class Pipeline:
         """What runs on sample ``index`` of ``epoch``: the flat steps and each operator's record."""
         steps: list[Any] = []
         records = []
+        places = self._places
         for k, op in enumerate(self.ops):
             rng = LazyRng(self.seed, epoch, index, k)
             given = params[k] if params is not None else None
-            records.append(plan(op, rng, given, self.box_policy, ((f"ops[{k}]", op.name),), steps))
+            records.append(plan(op, rng, given, self.box_policy, places[k], steps))
         return steps, records
 
     def _check_params(self, params: Sequence[Any] | None) -> None:
