@@ -167,16 +167,24 @@ def cmd_overhead(args):
         "SomeOf(5 ops, n=2)": A.Pipeline([A.SomeOf([op] * 5, n=2)], seed=0),
     }
     counter = iter(range(10**9))
-    state = {}
-    for name, p in cases.items():
-        def call(p=p):
-            return p(small, index=next(counter))
 
-        _, k = L.calibrate(call, args.window)
-        state[name] = (call, k, [])
-    rec = {"row": "overhead", "notes": []}
-    L.interleaved_rounds([(rec, state)], args.rounds, time.time(), dict)
-    out = {"git": L.git_state(), "rounds": args.rounds, "times": rec["times"], "loadavg": os.getloadavg()}
+    def timed():
+        state = {}
+        for name, p in cases.items():
+            def call(p=p):
+                return p(small, index=next(counter))
+
+            _, k = L.calibrate(call, args.window)
+            state[name] = (call, k, [])
+        rec = {"row": "overhead", "notes": []}
+        L.interleaved_rounds([(rec, state)], args.rounds, time.time(), dict)
+        return rec["times"]
+
+    times = timed()
+    # the framework alone: the operator's own work (checks, boxes, copy) replaced by returning the sample
+    type(op).run = lambda self, sample, rng, params=None, policy=None: A.Outcome(sample, None)
+    stubbed = timed()
+    out = {"git": L.git_state(), "rounds": args.rounds, "times": times, "stubbed": stubbed, "loadavg": os.getloadavg()}
     with open(args.out, "w") as f:
         json.dump(out, f, indent=1)
 
@@ -240,6 +248,18 @@ def cmd_report(args):
             extra = statistics.median([m - b for m, b in zip(meds, base, strict=True)])
             lines.append(f"| `{name}` | " + " | ".join(f"{m:.1f}" for m in meds) + f" | {extra:+.1f} |")
         lines += ["", "(`SomeOf(5 ops, n=2)` is set against `op, op`: the same two operator calls.)", ""]
+        if all("stubbed" in r for r in runs):
+            lines += ["Framework alone (the operator's `run` replaced by returning the sample: what the pipeline, the",
+                      "containers' decisions, streams, plan and records cost, without the operator's own work):", "",
+                      "| pipeline | " + " | ".join(f"run {i} us" for i in range(1, len(runs) + 1))
+                      + " | minus `op` (us) |", "|---|" + "---|" * len(runs) + "---|"]
+            for name in runs[0]["stubbed"]:
+                meds = [statistics.median(r["stubbed"][name]) * 1e6 for r in runs]
+                base_name = "op, op" if name.startswith("SomeOf") else "op"
+                base = [statistics.median(r["stubbed"][base_name]) * 1e6 for r in runs]
+                extra = statistics.median([m - b for m, b in zip(meds, base, strict=True)])
+                lines.append(f"| `{name}` | " + " | ".join(f"{m:.2f}" for m in meds) + f" | {extra:+.2f} |")
+            lines.append("")
     text = L.keep_notes("\n".join(lines) + "\n", REPORT)
     with open(REPORT, "w") as f:
         f.write(text)
