@@ -21,6 +21,14 @@ any operator stops there; :meth:`Pipeline.run` says which operator and box dropp
 Fusion: consecutive lookup-table operators (:class:`~augment.core.lut.LutOperator`) on a uint8
 image are applied as one fused 256-entry table, one pass over the pixels instead of one per
 operator; the result is bit-identical to applying them in turn (each table maps uint8 to uint8).
+
+Probability and containers: an operator whose ``p`` is below 1 may skip an image (its coin from
+the gate decisions of its position; recorded as ``SKIPPED``; skipped tables are left out of the
+fused one). An operator may be a container (:mod:`augment.core.compose`: Sequential, OneOf,
+SomeOf, Sometimes); a pipeline holding one decides per image which operators run (their streams
+named by their position in the tree), then runs them as above, fusing consecutive tables whichever
+container chose them; the recorded params of a container are its ``Branches``. A pipeline without
+a container runs its operators directly, as it always has.
 """
 
 from __future__ import annotations

@@ -490,3 +490,11 @@ def test_decisions_are_counter_based_uniform_and_distinct_per_position():
     r = LazyRng(7, 0, 3, 2)
     assert r.decisions(GATE).random() == Decisions(7, 0, 3, 2, GATE).random()
     assert r.child(1).decisions(GATE).random() != r.decisions(GATE).random()
+
+
+def test_every_container_has_a_round_trip_case():
+    from augment.core.compose import CONTAINERS
+
+    covered = {op.name for case in CONTAINER_CASES for op in _walk(case)}
+    assert set(CONTAINERS) <= covered, set(CONTAINERS) - covered
+    assert set(CONTAINERS) == {"Sequential", "OneOf", "SomeOf", "Sometimes"}
