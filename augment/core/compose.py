@@ -260,17 +260,15 @@ class Container(Operator):
                 place, child, name = kids[i]
                 records.append(plan(child, rng.child(i) if lazy else rng, None, policy, (*where, (place, name)), steps))
             return _Node(ran, records)
-        else:
-            if not isinstance(given, Branches) or len(given.ran) != len(given.params):
-                raise ConfigError(f"{self.name}: params to replay must be the Branches it recorded (got {given!r})")
-            if any(not (isinstance(i, int) and 0 <= i < len(kids)) for i in given.ran):
-                raise ConfigError(f"{self.name}: replayed branches {given.ran} do not fit {len(kids)} children")
-            ran, gparams = given.ran, given.params
+        if not isinstance(given, Branches) or len(given.ran) != len(given.params):
+            raise ConfigError(f"{self.name}: params to replay must be the Branches it recorded (got {given!r})")
+        if any(not (isinstance(i, int) and 0 <= i < len(kids)) for i in given.ran):
+            raise ConfigError(f"{self.name}: replayed branches {given.ran} do not fit {len(kids)} children")
         records = []
-        for i, g in zip(ran, gparams, strict=True):
+        for i, g in zip(given.ran, given.params, strict=True):
             place, child, name = kids[i]
             records.append(plan(child, rng.child(i) if lazy else rng, g, policy, (*where, (place, name)), steps))
-        return _Node(ran, records)
+        return _Node(given.ran, records)
 
     # ----------------------------------------------------------------- running
     def run(self, sample: Sample, rng: Any, params: Any = None, policy: BoxPolicy | None = None) -> Outcome:
