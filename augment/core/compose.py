@@ -333,6 +333,12 @@ class Container(Operator):
 
     _operator_fields: ClassVar[tuple[str, ...]] = ("ops",)
 
+    @classmethod
+    def check_config(cls, params: Mapping[str, Any]) -> dict[str, Any]:
+        """A container's config is checked by building it (its operators are checked each by its
+        own rules as it is built; a container holds no pixels and costs microseconds to build)."""
+        return cls.from_dict(params).to_dict()
+
 
 CONTAINERS: dict[str, type[Container]] = {}
 

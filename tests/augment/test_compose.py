@@ -498,3 +498,12 @@ def test_every_container_has_a_round_trip_case():
     covered = {op.name for case in CONTAINER_CASES for op in _walk(case)}
     assert set(CONTAINERS) <= covered, set(CONTAINERS) - covered
     assert set(CONTAINERS) == {"Sequential", "OneOf", "SomeOf", "Sometimes"}
+
+
+def test_a_container_config_is_checked_like_an_operator_config():
+    ok = A.OneOf.check_config({"ops": [{"name": "Blur"}], "weights": [2]})
+    assert ok["weights"] == [2.0] and ok["ops"][0]["name"] == "Blur"
+    with pytest.raises(A.ConfigError, match="'ops' is empty"):
+        A.SomeOf.check_config({"ops": []})
+    with pytest.raises(A.ConfigError, match="Blur: 'k_min'"):
+        A.Sequential.check_config({"ops": [{"name": "Blur", "k_min": 0}]})
