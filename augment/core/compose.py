@@ -505,6 +505,13 @@ class Sometimes(Container):
         kids: tuple[tuple[str, Operator], ...] = (("then", self.then),)
         return kids if self.else_ is None else (*kids, ("else_", self.else_))
 
+    def fixed(self) -> tuple[int, ...] | None:
+        if self.p >= 1.0:
+            return (0,)
+        if self.p <= 0.0:
+            return () if self.else_ is None else (1,)
+        return None
+
     def choose(self, rng: Any) -> tuple[int, ...]:
         p = self.p
         if p >= 1.0 or (p > 0.0 and float(rng.random()) < p):
