@@ -52,7 +52,9 @@ _EXPORTS = {
     **dict.fromkeys(("OPERATORS", "get_operator", "operator_from_dict"), "core.registry"),
     "rng": "random",
     **dict.fromkeys(("AugmentError", "ConfigError", "UnknownOperatorError", "SampleError", "BoxError",
-                     "UnsupportedImageError"), "errors"),
+                     "UnsupportedImageError", "ImageReadError", "ImageTooLargeError", "ImageWriteError",
+                     "AnnotationError", "DatasetError", "LoadError", "AllDroppedError", "ItemIndexError",
+                     "ItemKeyError", "RunError", "FatalRunError", "Interrupted"), "errors"),
 }
 
 
@@ -86,7 +88,26 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
     from .core.pipeline import Pipeline
     from .core.policy import BoxPolicy
     from .core.registry import OPERATORS, get_operator, operator_from_dict
-    from .errors import AugmentError, BoxError, ConfigError, SampleError, UnknownOperatorError, UnsupportedImageError
+    from .errors import (
+        AllDroppedError,
+        AnnotationError,
+        AugmentError,
+        BoxError,
+        ConfigError,
+        DatasetError,
+        FatalRunError,
+        ImageReadError,
+        ImageTooLargeError,
+        ImageWriteError,
+        Interrupted,
+        ItemIndexError,
+        ItemKeyError,
+        LoadError,
+        RunError,
+        SampleError,
+        UnknownOperatorError,
+        UnsupportedImageError,
+    )
     from .ops import (  # as the catalogue (a test holds them equal)
         AddNoise as AddNoise,
     )
@@ -176,5 +197,17 @@ __all__ = [
     "SampleError",
     "BoxError",
     "UnsupportedImageError",
+    "ImageReadError",
+    "ImageTooLargeError",
+    "ImageWriteError",
+    "AnnotationError",
+    "DatasetError",
+    "LoadError",
+    "AllDroppedError",
+    "ItemIndexError",
+    "ItemKeyError",
+    "RunError",
+    "FatalRunError",
+    "Interrupted",
     "__version__",
 ]

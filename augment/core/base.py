@@ -394,7 +394,7 @@ class Operator:
         p = self.run_p
         if p >= 1.0:
             return False
-        return not chance(rng.purpose(GATE) if isinstance(rng, LazyRng) else rng, p)
+        return not chance(rng.decisions(GATE) if type(rng) is LazyRng else rng, p)
 
     def _gated_image(self, image: np.ndarray, rng: Any, params: Any) -> tuple[np.ndarray, Any]:
         if self.skips(rng, params):
@@ -443,7 +443,13 @@ class AffineOperator(Operator):
 
     def apply_image(self, image: np.ndarray, params: Any) -> np.ndarray:
         meta = image_meta(image)
-        return warp_affine(image, self.matrix(params, meta), self.output_size(params, meta))
+        return self.warp(image, self.matrix(params, meta), params, meta)
+
+    def warp(self, image: np.ndarray, matrix: np.ndarray, params: Any, meta: ImageMeta) -> np.ndarray:
+        """The image moved by ``matrix`` (the operator's, already computed): bilinear, black border.
+        Override it for an exact fast path that can use the matrix or the params (Translate's
+        whole-pixel shift); override :meth:`apply_image` instead for one that never needs it."""
+        return warp_affine(image, matrix, self.output_size(params, meta))
 
     def apply_boxes(self, boxes: np.ndarray, params: Any, meta: ImageMeta) -> np.ndarray:
         return transform_boxes(boxes, self.matrix(params, meta))
@@ -461,7 +467,7 @@ class AffineOperator(Operator):
         m = None
         if cls.apply_image is AffineOperator.apply_image:
             m = self.matrix(params, meta)
-            new_image = warp_affine(image, m, self.output_size(params, meta))
+            new_image = self.warp(image, m, params, meta)
         else:
             new_image = self._apply_described(image, params, meta)
         if cls.apply_boxes is AffineOperator.apply_boxes:

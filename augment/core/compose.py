@@ -19,7 +19,8 @@ In a config a container is ``{"name": "OneOf", "weights": [...], "ops": [...]}``
 **Seeding.** An operator's random stream is named by its position in the tree
 (:mod:`augment.random`): child ``i`` of the container at pipeline position ``k`` draws from the
 stream of path ``(k, i)``, its child ``j`` from ``(k, i, j)``; a container draws its choices from
-its own choice stream, and every probability ``p`` from its position's gate stream. So a seeded
+its own choice stream, and every probability ``p`` from its position's gate stream (both
+:class:`augment.random.Decisions`: a keyed hash of the counter, ~1 us a decision). So a seeded
 sample is the same in any process and worker count, and adding a branch does not change the draws
 of the operators outside it.
 
@@ -248,24 +249,26 @@ class Container(Operator):
     ) -> _Node:
         kids = self.__dict__.get("_kids_cache") or self._kids()
         lazy = type(rng) is LazyRng
-        if given is None:
+        own: Any = self.box_policy  # __post_init__ made it a BoxPolicy or None
+        policy = own if own is not None else inherited
+        if given is None:  # the common case, kept short
             ran = self.fixed()
             if ran is None:
-                ran = self.choose(rng.purpose(CHOICES) if lazy else rng)
-            gparams: tuple[Any, ...] = (None,) * len(ran)
-        else:
-            if not isinstance(given, Branches) or len(given.ran) != len(given.params):
-                raise ConfigError(f"{self.name}: params to replay must be the Branches it recorded (got {given!r})")
-            if any(not (isinstance(i, int) and 0 <= i < len(kids)) for i in given.ran):
-                raise ConfigError(f"{self.name}: replayed branches {given.ran} do not fit {len(kids)} children")
-            ran, gparams = given.ran, given.params
-        own = cast("BoxPolicy | None", self.box_policy)  # __post_init__ made it a BoxPolicy
-        policy = own if own is not None else inherited
+                ran = self.choose(rng.decisions(CHOICES) if lazy else rng)
+            records = []
+            for i in ran:
+                place, child, name = kids[i]
+                records.append(plan(child, rng.child(i) if lazy else rng, None, policy, (*where, (place, name)), steps))
+            return _Node(ran, records)
+        if not isinstance(given, Branches) or len(given.ran) != len(given.params):
+            raise ConfigError(f"{self.name}: params to replay must be the Branches it recorded (got {given!r})")
+        if any(not (isinstance(i, int) and 0 <= i < len(kids)) for i in given.ran):
+            raise ConfigError(f"{self.name}: replayed branches {given.ran} do not fit {len(kids)} children")
         records = []
-        for i, g in zip(ran, gparams, strict=True):
+        for i, g in zip(given.ran, given.params, strict=True):
             place, child, name = kids[i]
             records.append(plan(child, rng.child(i) if lazy else rng, g, policy, (*where, (place, name)), steps))
-        return _Node(ran, records)
+        return _Node(given.ran, records)
 
     # ----------------------------------------------------------------- running
     def run(self, sample: Sample, rng: Any, params: Any = None, policy: BoxPolicy | None = None) -> Outcome:
@@ -329,6 +332,12 @@ class Container(Operator):
             raise ConfigError(f"{where}: {exc}") from None
 
     _operator_fields: ClassVar[tuple[str, ...]] = ("ops",)
+
+    @classmethod
+    def check_config(cls, params: Mapping[str, Any]) -> dict[str, Any]:
+        """A container's config is checked by building it (its operators are checked each by its
+        own rules as it is built; a container holds no pixels and costs microseconds to build)."""
+        return cls.from_dict(params).to_dict()
 
 
 CONTAINERS: dict[str, type[Container]] = {}
@@ -411,8 +420,11 @@ class OneOf(Container):
         n = len(self.ops)
         if n == 1:
             return (0,)
+        u = float(rng.random())
+        if self.weights is None:
+            return (min(int(u * n), n - 1),)
         cum: tuple[float, ...] = self.__dict__["_cumulative"]
-        i = bisect.bisect_right(cum, float(rng.random()))
+        i = bisect.bisect_right(cum, u)
         i = min(i, n - 1)
         while self.weights is not None and self.weights[i] == 0:  # float rounding at a 0-width slot
             i -= 1
@@ -493,6 +505,13 @@ class Sometimes(Container):
         kids: tuple[tuple[str, Operator], ...] = (("then", self.then),)
         return kids if self.else_ is None else (*kids, ("else_", self.else_))
 
+    def fixed(self) -> tuple[int, ...] | None:
+        if self.p >= 1.0:
+            return (0,)
+        if self.p <= 0.0:
+            return () if self.else_ is None else (1,)
+        return None
+
     def choose(self, rng: Any) -> tuple[int, ...]:
         p = self.p
         if p >= 1.0 or (p > 0.0 and float(rng.random()) < p):
@@ -504,7 +523,9 @@ def _pick(rng: Any, n: int, k: int) -> tuple[int, ...]:
     """``k`` distinct indices of ``range(n)`` in a uniformly random order: the first ``k`` steps of
     a Fisher-Yates shuffle, with one draw of ``k`` floats (numpy's ``choice`` costs ~20 us)."""
     order = list(range(n))
-    u = rng.random(k).tolist()
+    u = rng.random(k)
+    if not isinstance(u, list):  # a numpy Generator's array
+        u = u.tolist()
     for i in range(k):
         j = i + min(int(u[i] * (n - i)), n - i - 1)
         order[i], order[j] = order[j], order[i]

@@ -21,6 +21,14 @@ any operator stops there; :meth:`Pipeline.run` says which operator and box dropp
 Fusion: consecutive lookup-table operators (:class:`~augment.core.lut.LutOperator`) on a uint8
 image are applied as one fused 256-entry table, one pass over the pixels instead of one per
 operator; the result is bit-identical to applying them in turn (each table maps uint8 to uint8).
+
+Probability and containers: an operator whose ``p`` is below 1 may skip an image (its coin from
+the gate decisions of its position; recorded as ``SKIPPED``; skipped tables are left out of the
+fused one). An operator may be a container (:mod:`augment.core.compose`: Sequential, OneOf,
+SomeOf, Sometimes); a pipeline holding one decides per image which operators run (their streams
+named by their position in the tree), then runs them as above, fusing consecutive tables whichever
+container chose them; the recorded params of a container are its ``Branches``. A pipeline without
+a container runs its operators directly, as it always has.
 """
 
 from __future__ import annotations
@@ -48,7 +56,7 @@ __all__ = ["Pipeline"]
 class Pipeline:
     """``Pipeline(ops, seed=None, box_policy=None)``: apply ``ops`` in order."""
 
-    __slots__ = ("ops", "seed", "box_policy", "_counter", "_policies", "_segments", "_planned")
+    __slots__ = ("ops", "seed", "box_policy", "_counter", "_policies", "_segments", "_planned", "_places")
 
     def __init__(self, ops: Iterable[Operator], seed: int | None = None, box_policy: Any = None):
         ops = tuple(ops)
@@ -69,6 +77,7 @@ class Pipeline:
         self._counter = itertools.count()
         # with a container the operators that run are decided per image (augment.core.compose)
         self._planned = any(isinstance(op, Container) for op in ops)
+        self._places = tuple(((f"ops[{k}]", op.name),) for k, op in enumerate(ops))
 
     # ----------------------------------------------------------------- configuration
     @classmethod
@@ -185,10 +194,11 @@ class Pipeline:
         """What runs on sample ``index`` of ``epoch``: the flat steps and each operator's record."""
         steps: list[Any] = []
         records = []
+        places = self._places
         for k, op in enumerate(self.ops):
             rng = LazyRng(self.seed, epoch, index, k)
             given = params[k] if params is not None else None
-            records.append(plan(op, rng, given, self.box_policy, ((f"ops[{k}]", op.name),), steps))
+            records.append(plan(op, rng, given, self.box_policy, places[k], steps))
         return steps, records
 
     def _check_params(self, params: Sequence[Any] | None) -> None:

@@ -19,7 +19,7 @@ from ..core.base import AffineOperator, Params, about_centre, register, resize_m
 from ..core.policy import DROP_IMAGE, BoxPolicy
 from ..core.sampling import chance, uniform
 from ..kernels import geometric as K
-from ..structures import ImageMeta, image_meta
+from ..structures import ImageMeta
 
 __all__ = ["Flip", "Crop", "Padding", "Resize", "Rotate", "Scale", "Shear", "Translate"]
 
@@ -365,9 +365,8 @@ class Translate(AffineOperator):
     def matrix(self, params: TranslateParams, meta: ImageMeta) -> np.ndarray:
         return _translation(*self._shift(params, meta))
 
-    def apply_image(self, image: np.ndarray, params: TranslateParams) -> np.ndarray:
-        meta = image_meta(image)
-        dx, dy = self._shift(params, meta)
+    def warp(self, image: np.ndarray, matrix: np.ndarray, params: TranslateParams, meta: ImageMeta) -> np.ndarray:
+        dx, dy = matrix[0, 2], matrix[1, 2]
         if float(dx).is_integer() and float(dy).is_integer():
             return K.shift(image, int(dx), int(dy))
-        return K.warp_affine(image, self.matrix(params, meta), (meta.height, meta.width))
+        return K.warp_affine(image, matrix, (meta.height, meta.width))

@@ -16,6 +16,8 @@ PUBLIC = {
     "Pipeline", "Sequential", "OneOf", "SomeOf", "Sometimes", "BoxPolicy", "Operator", "AffineOperator", "Params", "Outcome",
     "OPERATORS", "get_operator", "operator_from_dict", "rng",
     "AugmentError", "ConfigError", "UnknownOperatorError", "SampleError", "BoxError", "UnsupportedImageError",
+    "ImageReadError", "ImageTooLargeError", "ImageWriteError", "AnnotationError", "DatasetError", "LoadError",
+    "AllDroppedError", "ItemIndexError", "ItemKeyError", "RunError", "FatalRunError", "Interrupted",
     "__version__",
 }
 

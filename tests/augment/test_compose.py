@@ -464,3 +464,46 @@ def test_containers_hold_the_leaves_for_jobs_that_look_inside():
 
     ops = [A.Flip(), A.OneOf([A.Blur(), A.Sometimes(0.5, A.Rotate(), A.Crop())])]
     assert [op.name for op in leaves(ops)] == ["Flip", "Blur", "Rotate", "Crop"]
+
+
+def test_decisions_are_counter_based_uniform_and_distinct_per_position():
+    from augment.random import CHOICES, GATE, Decisions, LazyRng
+
+    a = [Decisions(7, 0, i, 2, GATE).random() for i in range(N_DRAWS)]
+    assert a == [Decisions(7, 0, i, 2, GATE).random() for i in range(N_DRAWS)]  # the same anywhere
+    assert all(0.0 <= u < 1.0 for u in a)
+    bins = np.bincount((np.array(a) * 10).astype(int), minlength=10)
+    assert all(abs(b / N_DRAWS - 0.1) < _bound(0.1) for b in bins), bins
+    # another purpose, position, epoch or seed: other values (uncorrelated)
+    for other in (
+        Decisions(7, 0, 0, 2, CHOICES),
+        Decisions(7, 0, 0, 3, GATE),
+        Decisions(7, 1, 0, 2, GATE),
+        Decisions(8, 0, 0, 2, GATE),
+    ):
+        assert other.random() != a[0]
+    b = [Decisions(7, 0, i, 2, CHOICES).random() for i in range(N_DRAWS)]
+    assert abs(np.corrcoef(a, b)[0, 1]) < 5 / N_DRAWS**0.5
+    many = Decisions(7, 0, 0, 2, GATE).random(5)
+    assert many[0] == a[0] and len(set(many)) == 5
+    assert Decisions(None, 0, 0, 0, 0).random() != Decisions(None, 0, 0, 0, 0).random()  # fresh entropy
+    r = LazyRng(7, 0, 3, 2)
+    assert r.decisions(GATE).random() == Decisions(7, 0, 3, 2, GATE).random()
+    assert r.child(1).decisions(GATE).random() != r.decisions(GATE).random()
+
+
+def test_every_container_has_a_round_trip_case():
+    from augment.core.compose import CONTAINERS
+
+    covered = {op.name for case in CONTAINER_CASES for op in _walk(case)}
+    assert set(CONTAINERS) <= covered, set(CONTAINERS) - covered
+    assert set(CONTAINERS) == {"Sequential", "OneOf", "SomeOf", "Sometimes"}
+
+
+def test_a_container_config_is_checked_like_an_operator_config():
+    ok = A.OneOf.check_config({"ops": [{"name": "Blur"}], "weights": [2]})
+    assert ok["weights"] == [2.0] and ok["ops"][0]["name"] == "Blur"
+    with pytest.raises(A.ConfigError, match="'ops' is empty"):
+        A.SomeOf.check_config({"ops": []})
+    with pytest.raises(A.ConfigError, match="Blur: 'k_min'"):
+        A.Sequential.check_config({"ops": [{"name": "Blur", "k_min": 0}]})

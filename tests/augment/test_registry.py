@@ -169,7 +169,7 @@ def test_specs_naming_an_unknown_field_are_refused():
 
 
 # --------------------------------------------------------------------------- the matrix once per sample
-@pytest.mark.parametrize("name", ["Rotate", "Scale", "Shear", "Crop", "Resize", "Flip"])
+@pytest.mark.parametrize("name", ["Rotate", "Scale", "Shear", "Crop", "Resize", "Flip", "Translate"])
 @pytest.mark.parametrize("with_mask", [False, True])
 def test_the_matrix_is_computed_once_per_sample(name, with_mask, monkeypatch):
     cls = A.get_operator(name)
