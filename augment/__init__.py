@@ -54,7 +54,7 @@ _EXPORTS = {
     **dict.fromkeys(("AugmentError", "ConfigError", "UnknownOperatorError", "SampleError", "BoxError",
                      "UnsupportedImageError", "ImageReadError", "ImageTooLargeError", "ImageWriteError",
                      "AnnotationError", "DatasetError", "LoadError", "AllDroppedError", "ItemIndexError",
-                     "ItemKeyError", "RunError", "FatalRunError", "Interrupted"), "errors"),
+                     "ItemKeyError", "RunError", "FatalRunError", "Interrupted", "StorageError"), "errors"),
 }
 
 
@@ -105,6 +105,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
         LoadError,
         RunError,
         SampleError,
+        StorageError,
         UnknownOperatorError,
         UnsupportedImageError,
     )
@@ -209,5 +210,6 @@ __all__ = [
     "RunError",
     "FatalRunError",
     "Interrupted",
+    "StorageError",
     "__version__",
 ]

@@ -17,7 +17,7 @@ PUBLIC = {
     "OPERATORS", "get_operator", "operator_from_dict", "rng",
     "AugmentError", "ConfigError", "UnknownOperatorError", "SampleError", "BoxError", "UnsupportedImageError",
     "ImageReadError", "ImageTooLargeError", "ImageWriteError", "AnnotationError", "DatasetError", "LoadError",
-    "AllDroppedError", "ItemIndexError", "ItemKeyError", "RunError", "FatalRunError", "Interrupted",
+    "AllDroppedError", "ItemIndexError", "ItemKeyError", "RunError", "FatalRunError", "Interrupted", "StorageError",
     "__version__",
 }
 
