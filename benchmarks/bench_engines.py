@@ -132,8 +132,11 @@ def main() -> None:
             else:
                 shutil.rmtree(out, ignore_errors=True)
     ray.shutdown()
-    where = {name: where_the_time_goes(src, dst, endpoint, scratch, fs, args.n)
-             for name, (_, src, dst) in variants.items() if name != "ray"}
+    where = {
+        name: where_the_time_goes(src, dst, endpoint, scratch, fs, args.n)
+        for name, (_, src, dst) in variants.items()
+        if name != "ray"
+    }
     server.kill()
     shutil.rmtree(scratch, ignore_errors=True)
     report(args, res, ray_start, upload, where)
@@ -155,6 +158,7 @@ def where_the_time_goes(src: str, dst: str, endpoint: str, scratch: Path, fs, n:
                 return fn(*a, **kw)
             finally:
                 acc[key] += time.perf_counter() - t
+
         return wrapper
 
     storage._fetch = timed("read", real_fetch)
@@ -168,9 +172,9 @@ def where_the_time_goes(src: str, dst: str, endpoint: str, scratch: Path, fs, n:
     work._STAGES = tuple(work._stage_write if f is real_stage_write else f for f in work._STAGES)
     out = "s3://bench/where" if dst == "s3" else str(scratch / "where")
     try:
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         batch.run(batch.RunSpec(input=src, output=out, pipeline=PIPELINE, endpoint_url=endpoint), progress=False)
-        total = time.perf_counter() - t
+        total, cpu = time.perf_counter() - t, time.process_time() - cpu
     finally:
         storage._fetch, storage.write_many, storage.write = real_fetch, real_write_many, real_write
         work._stage_image, work._stage_write, work._STAGES = real_image, real_stage_write, real_stages
@@ -179,11 +183,21 @@ def where_the_time_goes(src: str, dst: str, endpoint: str, scratch: Path, fs, n:
     else:
         shutil.rmtree(out, ignore_errors=True)
     # decode time is inside _stage_image: reported with the reads (an upper bound of the I/O)
-    return {"total_ms": total / n * 1000, "read_ms": acc["read"] / n * 1000, "write_ms": acc["write"] / n * 1000}
+    return {
+        "total_ms": total / n * 1000,
+        "read_ms": acc["read"] / n * 1000,
+        "write_ms": acc["write"] / n * 1000,
+        "cpu_ms": cpu / n * 1000,
+    }
 
 
-def report(args: argparse.Namespace, res: dict[str, list[dict]], ray_start: float, upload: float,
-           where: dict[str, dict[str, float]]) -> None:
+def report(
+    args: argparse.Namespace,
+    res: dict[str, list[dict]],
+    ray_start: float,
+    upload: float,
+    where: dict[str, dict[str, float]],
+) -> None:
     def ratio(name: str) -> list[float]:
         return [a["ips"] / b["ips"] for a, b in zip(res[name], res["local"], strict=True)]
 
@@ -197,7 +211,7 @@ def report(args: argparse.Namespace, res: dict[str, list[dict]], ray_start: floa
         )
     where_rows = [
         f"| {name} | {w['total_ms']:.1f} | {w['read_ms']:.1f} | {w['write_ms']:.1f} | "
-        f"{w['total_ms'] - w['read_ms'] - w['write_ms']:.1f} |"
+        f"{w['total_ms'] - w['read_ms'] - w['write_ms']:.1f} | {w['cpu_ms']:.1f} |"
         for name, w in where.items()
     ]
     raw = {
@@ -232,8 +246,8 @@ Where the time goes: one more run of each non-Ray variant in this process with o
 storage calls and stages timed (ms per image; "read" includes the decode of the image, since a
 local read happens inside that stage: an upper bound of the reads' share):
 
-| variant | total | read + decode | write (encode excluded) | the rest (augment, encode, VOC, plan, summary) |
-|---|---|---|---|---|
+| variant | total | read + decode | write (encode excluded) | the rest (augment, encode, VOC, plan, summary) | CPU of this process (client side) |
+|---|---|---|---|---|---|
 {chr(10).join(where_rows)}
 
 The Ray cluster's start (once, not in the runs): {ray_start:.1f} s. Uploading the data to the test
