@@ -147,9 +147,9 @@ def run(spec: RunSpec, *, workers: int = 1, progress: bool = True, owns_process:
 
     ``engine="local"`` runs ``workers`` processes on this machine; ``engine="ray"`` runs the same
     units on a Ray cluster (``address``; default: the one ``ray.init`` finds, or a local one) with
-    ``workers`` tasks at a time (:mod:`augment.batch.ray_engine`); ``blocks``: how many blocks Ray cuts the
-    units into (default: four per task). Same seed, same output bytes and summary, whatever the
-    engine, ``workers`` or ``blocks``.
+    ``workers`` tasks at a time (:mod:`augment.batch.ray_engine`); ``blocks``: how many blocks Ray
+    cuts the units into (default: two per task slot, at most 1024 units each). Same seed, same
+    output bytes and summary, whatever the engine, ``workers`` or ``blocks``.
 
     ``owns_process=True`` says the calling process exists only for this run and has not used
     OpenCV yet (``augment run`` does this): the job may then tune its allocator

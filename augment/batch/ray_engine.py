@@ -85,6 +85,21 @@ def _connect(address: str | None) -> bool:
     return True
 
 
+# Ray Data settings for a run (restored after it): no progress bars or start banner on the user's
+# terminal, and no per-operator resource reservation: with it, Ray Data ran one task until the first
+# block's output size was known, so the second CPU sat idle for the first ~1 s (measured, 500 images).
+_SETTINGS = {"enable_progress_bars": False, "print_on_execution_start": False, "op_resource_reservation_enabled": False}
+MAX_BLOCK_UNITS = 1024
+
+
+def default_blocks(units: int, workers: int) -> int:
+    """Two blocks per task slot, and no block over :data:`MAX_BLOCK_UNITS` units. Records come back
+    a block at a time, so a block is also what an interruption can lose; each block boundary costs
+    a task slot ~0.15 s idle (measured: 2, 4 and 8 blocks for 500 images at 2 slots gave 0.94,
+    0.87 and 0.79 of the local engine's throughput)."""
+    return max(2 * workers, -(-units // MAX_BLOCK_UNITS))
+
+
 def run_ray(
     todo: list[Unit],
     spec: RunSpec,
@@ -93,22 +108,26 @@ def run_ray(
     address: str | None,
     blocks: int | None = None,
 ) -> None:
-    """Do ``todo`` on Ray with ``workers`` actors; every record goes to ``sink`` (False stops the
-    run). ``blocks``: how many blocks the rows are cut into (default: Ray's choice)."""
+    """Do ``todo`` on Ray with at most ``workers`` tasks at a time; every record goes to ``sink``
+    (False stops the run). ``blocks``: how many blocks the rows are cut into (default
+    :func:`default_blocks`)."""
     if not todo:
         return
     started = _connect(address)
     import ray.data
 
     ctx = ray.data.DataContext.get_current()
-    ctx.enable_progress_bars = False
-    ctx.print_on_execution_start = False
+    saved = {k: getattr(ctx, k) for k in _SETTINGS}
+    for k, v in _SETTINGS.items():
+        setattr(ctx, k, v)
     quiet = logging.getLogger("ray.data")
     level = quiet.level
     quiet.setLevel(logging.WARNING)  # no per-run INFO lines on the user's terminal
     blob = pickle.dumps(spec)
     rows = [{"unit": pickle.dumps(u, protocol=pickle.HIGHEST_PROTOCOL)} for u in todo]
-    ds: Any = ray.data.from_items(rows, override_num_blocks=min(len(rows), blocks or workers * 4))
+    ds: Any = ray.data.from_items(
+        rows, override_num_blocks=min(len(rows), blocks or default_blocks(len(rows), workers))
+    )
     ds = ds.map_batches(
         do_groups,
         fn_kwargs={"blob": blob},
@@ -128,5 +147,7 @@ def run_ray(
         if close is not None:
             close()  # stops the dataset's execution: on Ctrl-C, the cluster's work stops too
         quiet.setLevel(level)
+        for k, v in saved.items():
+            setattr(ctx, k, v)
         if started:
             ray.shutdown()
