@@ -13,8 +13,9 @@ Variants, interleaved over --rounds rounds (the order reversed every other round
 output:
 
   local        local disk -> local disk, the local engine (2 worker processes)
-  ray          the same on a 2-CPU Ray cluster started once by this script (2 actors); the cluster's
-               start is reported apart, the actor pool's start is inside each run (as for a user)
+  ray          the same on a 2-CPU Ray cluster started once by this script (2 task slots), warm:
+               the cluster's first job (cold: its worker processes import the library) runs before
+               the rounds and is reported apart, as is the cluster's start
   local->s3    local disk -> S3, local engine
   s3->s3       S3 -> S3, local engine
 
@@ -108,6 +109,16 @@ def main() -> None:
         "s3->s3": ("local", "s3://bench/in", "s3"),
     }
     res: dict[str, list[dict]] = {k: [] for k in variants}
+    # the cluster's first job (its worker processes import the library), against a local run: the
+    # cold start a user's first run on a new cluster pays; the rounds then time a warm cluster
+    cold = {}
+    for name in ("ray", "local"):
+        out = str(scratch / f"cold-{name}")
+        t = time.perf_counter()
+        batch.run(batch.RunSpec(input=str(data), output=out, pipeline=PIPELINE), workers=2, engine=name, progress=False)
+        cold[name] = time.perf_counter() - t
+        shutil.rmtree(out, ignore_errors=True)
+    print(f"cold: ray {cold['ray']:.2f} s, local {cold['local']:.2f} s", flush=True)
     k = 0
     for r in range(args.rounds):
         order = list(variants) if r % 2 == 0 else list(reversed(variants))
@@ -139,7 +150,7 @@ def main() -> None:
     }
     server.kill()
     shutil.rmtree(scratch, ignore_errors=True)
-    report(args, res, ray_start, upload, where)
+    report(args, res, ray_start, upload, where, cold)
 
 
 def where_the_time_goes(src: str, dst: str, endpoint: str, scratch: Path, fs, n: int) -> dict[str, float]:
@@ -197,6 +208,7 @@ def report(
     ray_start: float,
     upload: float,
     where: dict[str, dict[str, float]],
+    cold: dict[str, float],
 ) -> None:
     def ratio(name: str) -> list[float]:
         return [a["ips"] / b["ips"] for a, b in zip(res[name], res["local"], strict=True)]
@@ -215,6 +227,7 @@ def report(
         for name, w in where.items()
     ]
     raw = {
+        "cold": cold,
         "where": where,
         "n": args.n,
         "rounds": args.rounds,
@@ -249,6 +262,10 @@ local read happens inside that stage: an upper bound of the reads' share):
 | variant | total | read + decode | write (encode excluded) | the rest (augment, encode, VOC, plan, summary) | CPU of this process (client side) |
 |---|---|---|---|---|---|
 {chr(10).join(where_rows)}
+
+The cluster's first job (its worker processes import the library, before the rounds): Ray
+{cold["ray"]:.2f} s against the local engine's {cold["local"]:.2f} s for the same job, a ratio of
+{cold["local"] / cold["ray"]:.2f}; the rounds above time a warm cluster.
 
 The Ray cluster's start (once, not in the runs): {ray_start:.1f} s. Uploading the data to the test
 server (not timed in the runs): {upload:.1f} s.
