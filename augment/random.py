@@ -130,6 +130,19 @@ def _seed_hasher(seed: int) -> Any:
     return _keyed(k0.to_bytes(8, "little") + k1.to_bytes(8, "little"))
 
 
+_FIRST = struct.Struct("<5Q")  # the counter's four words and draw number 0
+
+
+def first_decision(seed: int | None, epoch: int, index: int, stream: int, branch: int) -> float:
+    """``Decisions(seed, epoch, index, stream, branch).random()``: the first draw at that counter,
+    without building the object (a probability's coin)."""
+    if seed is None:
+        return float(Decisions(None, epoch, index, stream, branch).random())
+    h = _seed_hasher(seed).copy()
+    h.update(_FIRST.pack(branch, stream, index, epoch, 0))
+    return (int.from_bytes(h.digest(), "little") >> 11) * _SCALE
+
+
 class Decisions:
     """Uniform draws in [0, 1) at one counter (seed key, branch, stream, index, epoch): draw ``j``
     is the top 53 bits of BLAKE2b keyed by the seed's 128-bit key over the four counter words and
@@ -198,6 +211,20 @@ class LazyRng:
         self._used = False
 
     # ----------------------------------------------------------------- streams named by tree position
+    @staticmethod
+    def at(seed: int | None, counter: tuple[int, int, int], branch: int, depth: int) -> LazyRng:
+        """The stream at ``counter`` = (epoch, index, stream), already checked by the caller, and
+        the first counter word ``branch`` of a tree position ``depth`` levels deep (what
+        :meth:`child` would give, without building the intermediate streams)."""
+        out = LazyRng.__new__(LazyRng)
+        out._seed = seed
+        out._counter = counter
+        out._branch = branch
+        out._depth = depth
+        out._saved = None
+        out._used = False
+        return out
+
     def _derived(self, branch: int, depth: int) -> LazyRng:
         out = LazyRng.__new__(LazyRng)  # the coordinates are this stream's, already checked
         out._seed = self._seed

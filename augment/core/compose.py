@@ -50,7 +50,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..kernels.color import apply_lut, fuse_tables
-from ..random import CHOICES, LazyRng
+from ..random import _LEVEL_BITS, _MAX_CHILD, _MAX_DEPTH, CHOICES, GATE, Decisions, LazyRng, first_decision
 from ..structures import Sample
 from . import validate as V
 from .base import SKIPPED, Operator, Outcome, Params
@@ -91,11 +91,20 @@ class _Node:
         self.ran, self.records = ran, records
 
 
+_new = object.__new__
+_set_ran = cast(Any, Branches.__dict__["ran"]).__set__  # the slots, set as Branches.__init__ sets them
+_set_params = cast(Any, Branches.__dict__["params"]).__set__
+
+
 def _record(rec: Any) -> Any:
-    if isinstance(rec, _Step):
+    kind = type(rec)
+    if kind is _Step:
         return rec.params
-    if isinstance(rec, _Node):
-        return Branches(rec.ran, tuple(_record(r) for r in rec.records))
+    if kind is _Node:
+        out = _new(Branches)  # Branches(ran, params) at half the cost (the frozen __init__'s setattr)
+        _set_ran(out, rec.ran)
+        _set_params(out, tuple([r.params if type(r) is _Step else _record(r) for r in rec.records]))
+        return out
     return rec  # SKIPPED
 
 
@@ -121,6 +130,94 @@ def plan(
     return step
 
 
+class _Tree:
+    """One position of a pipeline's tree, resolved once when the pipeline is built (the operators
+    are immutable values): the operator, its probability, its box policy (a container's: the one
+    its children inherit), its place names, its stream's first counter word and depth, and for a
+    container its children's positions and, when no draw decides them, the children that run. The
+    per-image plan (:func:`plan_tree`) then only draws and records: what :func:`plan` does,
+    without rebuilding the streams, policies and names at every call."""
+
+    __slots__ = ("op", "run_p", "policy", "where", "stream", "branch", "depth", "kids", "fixed")
+
+    op: Operator
+    run_p: float
+    policy: Any
+    where: tuple[tuple[str, str], ...]
+    stream: int
+    branch: int
+    depth: int
+    kids: tuple[_Tree, ...] | None
+    fixed: tuple[int, ...] | None
+
+
+def compile_tree(
+    op: Operator,
+    stream: int,
+    inherited: BoxPolicy | None,
+    where: tuple[tuple[str, str], ...],
+    branch: int = 0,
+    depth: int = 0,
+) -> _Tree | None:
+    """The :class:`_Tree` of pipeline position ``stream`` holding ``op``, or None when ``op`` (or
+    something inside it) is planned some other way: a class overriding how it skips or plans, or a
+    tree beyond the streams' limits (the generic :func:`plan` then runs, and raises as before)."""
+    if type(op).skips is not Operator.skips:
+        return None
+    node = _Tree()
+    node.op, node.run_p, node.where, node.stream, node.branch, node.depth = op, op.run_p, where, stream, branch, depth
+    node.kids = node.fixed = None
+    if not isinstance(op, Container):
+        node.policy = op.policy(inherited)
+        return node
+    if type(op)._plan is not Container._plan or depth >= _MAX_DEPTH:
+        return None
+    own: Any = op.box_policy
+    node.policy = own if own is not None else inherited
+    kids = []
+    for i, (place, child, name) in enumerate(op._kids()):
+        if i > _MAX_CHILD:
+            return None
+        kid = compile_tree(
+            child, stream, node.policy, (*where, (place, name)), branch | ((i + 1) << (_LEVEL_BITS * depth)), depth + 1
+        )
+        if kid is None:
+            return None
+        kids.append(kid)
+    node.kids = tuple(kids)
+    node.fixed = op.fixed()
+    return node
+
+
+def plan_tree(node: _Tree, seed: int | None, epoch: int, index: int, steps: list[_Step]) -> Any:
+    """:func:`plan` of a compiled position with no params given (epoch and index already checked):
+    the same decisions from the same streams, the same steps and records."""
+    p = node.run_p
+    if p < 1.0 and not (p > 0.0 and first_decision(seed, epoch, index, node.stream, node.branch | GATE) < p):
+        return SKIPPED
+    kids = node.kids
+    if kids is None:
+        rng = LazyRng.at(seed, (epoch, index, node.stream), node.branch, node.depth)
+        step = _Step(node.op, rng, None, node.policy, node.where)
+        steps.append(step)
+        return step
+    ran = node.fixed
+    if ran is None:
+        ran = cast(Container, node.op).choose(Decisions(seed, epoch, index, node.stream, node.branch | CHOICES))
+    records = []
+    for i in ran:
+        kid = kids[i]
+        if kid.kids is None and kid.run_p >= 1.0:  # the common leaf, planned here
+            step = _Step(
+                kid.op, LazyRng.at(seed, (epoch, index, kid.stream), kid.branch, kid.depth), None, kid.policy, kid.where
+            )
+            steps.append(step)
+            records.append(step)
+        else:
+            records.append(plan_tree(kid, seed, epoch, index, steps))
+    return _Node(ran, records)
+
+
 def _where_text(reason: str | None, where: tuple[tuple[str, str], ...]) -> str | None:
     if reason is None or len(where) < 2:
         return reason
@@ -134,8 +231,17 @@ def run_steps(sample: Sample, steps: Sequence[_Step]) -> tuple[Sample | None, st
     k = 0
     n = len(steps)
     while k < n:
+        st = steps[k]
         stop = k + 1
-        if isinstance(steps[k].op, LutOperator) and sample.image.dtype == np.uint8:
+        if not isinstance(st.op, LutOperator):  # the common case: one operator, run as below
+            outcome = st.op.run(sample, st.rng, st.given if st.given is not None else st.params, st.policy)
+            st.params = outcome.params
+            if outcome.sample is None:
+                return None, _where_text(outcome.dropped, st.where)
+            sample = outcome.sample
+            k = stop
+            continue
+        if sample.image.dtype == np.uint8:
             while stop < n and isinstance(steps[stop].op, LutOperator):
                 stop += 1
             if stop - k > 1:

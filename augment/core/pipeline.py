@@ -42,10 +42,10 @@ import numpy as np
 
 from ..errors import ConfigError, UnsupportedImageError
 from ..kernels.color import apply_lut, fuse_tables
-from ..random import LazyRng, check_seed
+from ..random import _MAX, LazyRng, check_seed
 from ..structures import Sample
 from .base import SKIPPED, Operator, Outcome, stack_if_uniform
-from .compose import Container, _record, plan, run_steps, run_steps_image
+from .compose import Container, _record, _Tree, compile_tree, plan, plan_tree, run_steps, run_steps_image
 from .lut import LutOperator
 from .policy import BoxPolicy, as_policy
 from .registry import operator_from_dict
@@ -56,7 +56,7 @@ __all__ = ["Pipeline"]
 class Pipeline:
     """``Pipeline(ops, seed=None, box_policy=None)``: apply ``ops`` in order."""
 
-    __slots__ = ("ops", "seed", "box_policy", "_counter", "_policies", "_segments", "_planned", "_places")
+    __slots__ = ("ops", "seed", "box_policy", "_counter", "_policies", "_segments", "_planned", "_places", "_trees")
 
     def __init__(self, ops: Iterable[Operator], seed: int | None = None, box_policy: Any = None):
         ops = tuple(ops)
@@ -78,6 +78,12 @@ class Pipeline:
         # with a container the operators that run are decided per image (augment.core.compose)
         self._planned = any(isinstance(op, Container) for op in ops)
         self._places = tuple(((f"ops[{k}]", op.name),) for k, op in enumerate(ops))
+        # the tree's streams, policies and names, resolved once (None: plan it generically per call)
+        self._trees: tuple[_Tree, ...] | None = None
+        if self._planned:
+            trees = [compile_tree(op, k, self.box_policy, self._places[k]) for k, op in enumerate(ops)]
+            if all(t is not None for t in trees):
+                self._trees = cast("tuple[_Tree, ...]", tuple(trees))
 
     # ----------------------------------------------------------------- configuration
     @classmethod
@@ -194,6 +200,12 @@ class Pipeline:
         """What runs on sample ``index`` of ``epoch``: the flat steps and each operator's record."""
         steps: list[Any] = []
         records = []
+        trees = self._trees
+        if params is None and trees is not None and 0 <= epoch < _MAX and 0 <= index < _MAX:
+            seed = self.seed
+            for tree in trees:
+                records.append(plan_tree(tree, seed, epoch, index, steps))
+            return steps, records
         places = self._places
         for k, op in enumerate(self.ops):
             rng = LazyRng(self.seed, epoch, index, k)

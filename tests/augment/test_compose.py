@@ -507,3 +507,42 @@ def test_a_container_config_is_checked_like_an_operator_config():
         A.SomeOf.check_config({"ops": []})
     with pytest.raises(A.ConfigError, match="Blur: 'k_min'"):
         A.Sequential.check_config({"ops": [{"name": "Blur", "k_min": 0}]})
+
+
+def test_the_compiled_plan_draws_and_records_as_the_generic_plan():
+    """A pipeline plans its tree from positions resolved once (compose.compile_tree); the generic
+    per-call plan (compose.plan, still used for replay) must give the same images, boxes, params
+    and drop reasons for every sample."""
+    leafy = [A.Flip(p=0.6), A.Rotate(angle_min=-80, angle_max=80, p=0.7), A.LightContrast(func="gamma", p=0.5)]
+    pipes = [
+        A.Pipeline(
+            [
+                A.Flip(p=0.5),
+                A.OneOf([A.Blur(), A.LightArithmetic(), A.Sometimes(0.5, A.Saturation(), A.Grayscale())], weights=[1, 2, 1]),
+                A.SomeOf([*leafy, A.Sequential(leafy, random_order=True), A.LightContrast(func="linear")], n=(0, None)),
+            ],
+            seed=3,
+        ),
+        A.Pipeline([A.Sequential([A.OneOf(leafy, box_policy="drop_image"), A.SomeOf(leafy, n=2, random_order=True)], p=0.8)], seed=1),
+        A.Pipeline([A.Sometimes(0.3, leafy, A.OneOf(leafy)), A.Rotate(angle_min=-90, angle_max=90, p=0.5)], seed=9, box_policy="clip"),
+    ]
+    s = _sample()
+    img = make_image(seed=2)
+    for pipe in pipes:
+        assert pipe._trees is not None  # the compiled plan is the one that runs
+        generic = A.Pipeline(pipe.ops, seed=pipe.seed, box_policy=pipe.box_policy)
+        generic._trees = None
+        for i in range(60):
+            a, b = pipe.run(s, index=i, epoch=i % 2), generic.run(s, index=i, epoch=i % 2)
+            assert a.params == b.params and a.dropped == b.dropped
+            assert (a.sample is None) == (b.sample is None)
+            if a.sample is not None:
+                assert np.array_equal(a.sample.image, b.sample.image) and np.array_equal(a.sample.boxes, b.sample.boxes)
+            ia, pa = pipe(img, index=i, return_params=True)
+            ib, pb = generic(img, index=i, return_params=True)
+            assert pa == pb and np.array_equal(ia, ib)
+        for i in range(20):
+            out = pipe.run(s, index=i)
+            if out.sample is not None:
+                again = pipe.run(s, index=i, params=out.params)
+                assert again.params == out.params and np.array_equal(again.sample.image, out.sample.image)
