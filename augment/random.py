@@ -143,6 +143,10 @@ def first_decision(seed: int | None, epoch: int, index: int, stream: int, branch
     return (int.from_bytes(h.digest(), "little") >> 11) * _SCALE
 
 
+_DRAW = tuple(j.to_bytes(8, "little") for j in range(16))  # the first draw numbers' bytes
+_from_bytes = int.from_bytes
+
+
 class Decisions:
     """Uniform draws in [0, 1) at one counter (seed key, branch, stream, index, epoch): draw ``j``
     is the top 53 bits of BLAKE2b keyed by the seed's 128-bit key over the four counter words and
@@ -157,9 +161,10 @@ class Decisions:
 
     def _next(self) -> float:
         h = self._hasher.copy()
-        h.update(self._counter + self._drawn.to_bytes(8, "little"))
-        self._drawn += 1
-        return (int.from_bytes(h.digest(), "little") >> 11) * _SCALE
+        j = self._drawn
+        h.update(self._counter + (_DRAW[j] if j < 16 else j.to_bytes(8, "little")))
+        self._drawn = j + 1
+        return (_from_bytes(h.digest(), "little") >> 11) * _SCALE
 
     def random(self, size: int | None = None) -> Any:
         if size is None:
