@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 # the operator catalogue (a name table: importing it loads no family, no numpy); importing the ops
 # package also gives core's registry its loader (augment.core.registry.install_loader)
+from . import errors as _errors  # the exception tree (a module of class statements, no imports)
 from . import ops as _ops
 from .ops import CATALOGUE as _CATALOGUE
 
@@ -51,17 +52,27 @@ _EXPORTS = {
     "LutOperator": "core.lut",
     **dict.fromkeys(("OPERATORS", "get_operator", "operator_from_dict"), "core.registry"),
     "rng": "random",
-    **dict.fromkeys(("AugmentError", "ConfigError", "UnknownOperatorError", "SampleError", "BoxError",
-                     "UnsupportedImageError", "ImageReadError", "ImageTooLargeError", "ImageWriteError",
-                     "AnnotationError", "DatasetError", "LoadError", "AllDroppedError", "ItemIndexError",
-                     "ItemKeyError", "RunError", "FatalRunError", "Interrupted", "StorageError"), "errors"),
+    **dict.fromkeys(_errors.__all__, "errors"),  # the exception tree
 }
 
 
 # Submodules reachable as attributes without their own import (``import augment; augment.batch``),
 # as most were when this package imported everything eagerly. Not augment.torch: it imports torch.
-_SUBMODULES = frozenset({*PUBLIC_MODULES, "annotations", "cli", "examples", "kernels", "launch", "preview",
-                         "random", "structures", "vocshapes"} - {"torch"})
+_SUBMODULES = frozenset(
+    {
+        *PUBLIC_MODULES,
+        "annotations",
+        "cli",
+        "examples",
+        "kernels",
+        "launch",
+        "preview",
+        "random",
+        "structures",
+        "vocshapes",
+    }
+    - {"torch"}
+)
 
 
 def __getattr__(name: str) -> Any:
@@ -88,26 +99,62 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
     from .core.pipeline import Pipeline
     from .core.policy import BoxPolicy
     from .core.registry import OPERATORS, get_operator, operator_from_dict
+    from .errors import (  # as augment.errors.__all__ (the exception tree; a test holds them equal)
+        AllDroppedError as AllDroppedError,
+    )
     from .errors import (
-        AllDroppedError,
-        AnnotationError,
-        AugmentError,
-        BoxError,
-        ConfigError,
-        DatasetError,
-        FatalRunError,
-        ImageReadError,
-        ImageTooLargeError,
-        ImageWriteError,
-        Interrupted,
-        ItemIndexError,
-        ItemKeyError,
-        LoadError,
-        RunError,
-        SampleError,
-        StorageError,
-        UnknownOperatorError,
-        UnsupportedImageError,
+        AnnotationError as AnnotationError,
+    )
+    from .errors import (
+        AugmentError as AugmentError,
+    )
+    from .errors import (
+        BoxError as BoxError,
+    )
+    from .errors import (
+        ConfigError as ConfigError,
+    )
+    from .errors import (
+        DatasetError as DatasetError,
+    )
+    from .errors import (
+        FatalRunError as FatalRunError,
+    )
+    from .errors import (
+        ImageReadError as ImageReadError,
+    )
+    from .errors import (
+        ImageTooLargeError as ImageTooLargeError,
+    )
+    from .errors import (
+        ImageWriteError as ImageWriteError,
+    )
+    from .errors import (
+        Interrupted as Interrupted,
+    )
+    from .errors import (
+        ItemIndexError as ItemIndexError,
+    )
+    from .errors import (
+        ItemKeyError as ItemKeyError,
+    )
+    from .errors import (
+        LoadError as LoadError,
+    )
+    from .errors import (
+        RunError as RunError,
+    )
+    from .errors import (
+        SampleError as SampleError,
+    )
+    from .errors import (
+        StorageError as StorageError,
+    )
+    from .errors import (
+        UnknownOperatorError as UnknownOperatorError,
+    )
+    from .errors import (
+        UnsupportedImageError as UnsupportedImageError,
     )
     from .ops import (  # as the catalogue (a test holds them equal)
         AddNoise as AddNoise,
@@ -191,25 +238,7 @@ __all__ = [
     "get_operator",
     "operator_from_dict",
     "rng",
-    # errors
-    "AugmentError",
-    "ConfigError",
-    "UnknownOperatorError",
-    "SampleError",
-    "BoxError",
-    "UnsupportedImageError",
-    "ImageReadError",
-    "ImageTooLargeError",
-    "ImageWriteError",
-    "AnnotationError",
-    "DatasetError",
-    "LoadError",
-    "AllDroppedError",
-    "ItemIndexError",
-    "ItemKeyError",
-    "RunError",
-    "FatalRunError",
-    "Interrupted",
-    "StorageError",
+    # errors (the tree of augment.errors)
+    *_errors.__all__,
     "__version__",
 ]

@@ -36,6 +36,10 @@ def test_the_type_checking_imports_agree_with_the_catalogue():
     assert ops_imports == {name: f".{family}" for name, family in CATALOGUE.items()}
     top = _type_checking_imports(ROOT / "__init__.py")
     assert {n for n, m in top.items() if m == ".ops"} == set(CATALOGUE)
+    # the exceptions are exported from augment.errors.__all__; type checkers see the same names
+    from augment import errors
+
+    assert {n for n, m in top.items() if m == ".errors"} == set(errors.__all__)
 
 
 def test_exports_are_generated_from_the_catalogue():
