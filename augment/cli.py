@@ -57,9 +57,9 @@ def parse_op(text: str) -> dict:
 
 def _read_json_config(path: str) -> Any:
     try:
-        if "://" in path:  # a URL (s3://, obs://, ...), read as the run reads its inputs
-            from .batch import storage
+        from .batch import storage
 
+        if storage.is_url(path):  # s3://, obs://, ...: read as the run reads its inputs
             text = storage.read(path, 64 << 20).decode("utf-8")
         else:
             text = Path(path).read_text(encoding="utf-8")

@@ -129,7 +129,7 @@ def _journal_lines(journal: Any) -> list[bytes]:
     try:
         segments = [storage.join(journal, rel) for rel, _ in storage.listing(journal) if rel.endswith(".jsonl")]
     except storage.StorageError as exc:
-        if exc.errno == 2 or "no such" in str(exc).lower():
+        if exc.errno == 2:  # no journal folder yet
             return []
         raise RunError(f"cannot read the journal {journal}: {exc}") from None
     lines: list[bytes] = []

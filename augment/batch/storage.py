@@ -77,10 +77,9 @@ class NamedBytes(io.BytesIO):
 
 def is_url(loc: object) -> bool:
     """True for ``scheme://...`` other than ``file://`` (read as the local path it names)."""
-    if not isinstance(loc, str):
-        return False
-    i = loc.find("://")
-    return i > 0 and loc[:i].replace("+", "").replace("-", "").replace(".", "").isalnum() and loc[:i] != "file"
+    from manifest.dataset import is_remote
+
+    return isinstance(loc, str) and is_remote(loc) and not loc.startswith("file://")
 
 
 def protocol(url: str) -> str:
