@@ -5,6 +5,8 @@
         -> benchmarks/results/compose-*.json and benchmarks/RESULTS-compose.md
     python benchmarks/bench_compose.py run --peer albu|augrs --out FILE   (inside that peer's env)
     python benchmarks/bench_compose.py overhead --out FILE                 (ours only, this env)
+    python benchmarks/bench_compose.py overhead-ab --against REV [--runs 3]  (REV's augment, then the work
+        tree's, alternating -> results/compose-overhead-{before-,}run*.json, and the report)
     python benchmarks/bench_compose.py report
 
 The pipeline (the issue's): flip half the time, one of three blurs, two of five colour changes,
@@ -189,8 +191,23 @@ def cmd_overhead(args):
         json.dump(out, f, indent=1)
 
 
+def cmd_overhead_ab(args):
+    """``overhead`` of augment at ``--against`` (a git archive snapshot) and of the work tree,
+    alternating run by run, each in a fresh process: compose-overhead-before-run*.json and
+    compose-overhead-run*.json, then the report."""
+    os.makedirs(RESULTS, exist_ok=True)
+    before_env = L.snapshot_env(args.against)
+    for run in range(1, args.runs + 1):
+        for env, name in ((before_env, f"compose-overhead-before-run{run}.json"), (None, f"compose-overhead-run{run}.json")):
+            subprocess.run([sys.executable, __file__, "overhead", "--out", os.path.join(RESULTS, name), "--rounds",
+                            str(args.rounds), "--window", str(args.window)], check=True, env=env)
+    cmd_report(args)
+
+
 def cmd_all(args):
     os.makedirs(RESULTS, exist_ok=True)
+    for stale in _paths("compose-overhead-before-run*.json"):  # an earlier overhead-ab's, not this run's pair
+        os.remove(stale)
     for run in range(1, args.runs + 1):
         for peer, py in ENVS.items():
             if not os.path.exists(py):
@@ -205,14 +222,45 @@ def cmd_all(args):
     cmd_report(args)
 
 
-def _load(pattern):
+def _paths(pattern):
     import glob
 
+    return sorted(glob.glob(os.path.join(RESULTS, pattern)))
+
+
+def _load(pattern):
     out = []
-    for path in sorted(glob.glob(os.path.join(RESULTS, pattern))):
+    for path in _paths(pattern):
         with open(path) as f:
             out.append(json.load(f))
     return out
+
+
+def _overhead_tables(runs, label):
+    """The two overhead tables (with the operator's own work, and the framework alone) of one set of
+    runs; ``label`` "before" / "after" when the set is one side of ``overhead --against``."""
+    side = f", **{label}**" if label else ""
+    lines = ["## Container overhead (ours)" + (f": {label}" if label else ""), "",
+             f"Measured at {runs[0]['git']}; per call, median of rounds; load average per run: "
+             + ", ".join(f"{r['loadavg'][0]:.1f}" for r in runs) + ".", ""]
+    for key, title, fmt in (("times", f"With the operator's own work{side}:", "{:.1f}"),
+                            ("stubbed", f"Framework alone (the operator's `run` replaced by returning the sample: what the "
+                             f"pipeline, the containers' decisions, streams, plan and records cost){side}:", "{:.2f}")):
+        if not all(key in r for r in runs):
+            continue
+        lines += [title, "", "| pipeline | " + " | ".join(f"run {i} us" for i in range(1, len(runs) + 1))
+                  + " | minus `op` (us) |", "|---|" + "---|" * len(runs) + "---|"]
+        for name in runs[0][key]:
+            meds = [statistics.median(r[key][name]) * 1e6 for r in runs]
+            base_name = "op, op" if name.startswith("SomeOf") else "op"
+            # paired within a round (adjacent windows), so a load swing between rounds or runs cancels
+            extra = statistics.median([(a - b) * 1e6 for r in runs
+                                       for a, b in zip(r[key][name], r[key][base_name], strict=True)])
+            lines.append(f"| `{name}` | " + " | ".join(fmt.format(m) for m in meds) + " | " + ("{:+" + fmt[2:]).format(extra) + " |")
+        lines.append("")
+    lines += ["(`SomeOf(5 ops, n=2)` is set against `op, op`: the same two operator calls. Minus `op` is the median,",
+              "over every round of every run, of the row's time minus the base row's in the same round.)", ""]
+    return lines
 
 
 def cmd_report(args):
@@ -236,30 +284,10 @@ def cmd_report(args):
                              f"{statistics.median(t[peer]) * 1e3:.2f} | {statistics.median(ratios):.2f} "
                              f"({min(ratios):.2f}-{max(ratios):.2f}) | {r['loadavg'][0]:.1f} |")
         lines.append("")
-    runs = _load("compose-overhead-run*.json")
-    if runs:
-        lines += ["## Container overhead (ours)", "", f"Measured at {runs[0]['git']}; per call, median of rounds.", "",
-                  "| pipeline | " + " | ".join(f"run {i} us" for i in range(1, len(runs) + 1)) + " | minus `op` (us) |",
-                  "|---|" + "---|" * len(runs) + "---|"]
-        for name in runs[0]["times"]:
-            meds = [statistics.median(r["times"][name]) * 1e6 for r in runs]
-            base_name = "op, op" if name.startswith("SomeOf") else "op"
-            base = [statistics.median(r["times"][base_name]) * 1e6 for r in runs]
-            extra = statistics.median([m - b for m, b in zip(meds, base, strict=True)])
-            lines.append(f"| `{name}` | " + " | ".join(f"{m:.1f}" for m in meds) + f" | {extra:+.1f} |")
-        lines += ["", "(`SomeOf(5 ops, n=2)` is set against `op, op`: the same two operator calls.)", ""]
-        if all("stubbed" in r for r in runs):
-            lines += ["Framework alone (the operator's `run` replaced by returning the sample: what the pipeline, the",
-                      "containers' decisions, streams, plan and records cost, without the operator's own work):", "",
-                      "| pipeline | " + " | ".join(f"run {i} us" for i in range(1, len(runs) + 1))
-                      + " | minus `op` (us) |", "|---|" + "---|" * len(runs) + "---|"]
-            for name in runs[0]["stubbed"]:
-                meds = [statistics.median(r["stubbed"][name]) * 1e6 for r in runs]
-                base_name = "op, op" if name.startswith("SomeOf") else "op"
-                base = [statistics.median(r["stubbed"][base_name]) * 1e6 for r in runs]
-                extra = statistics.median([m - b for m, b in zip(meds, base, strict=True)])
-                lines.append(f"| `{name}` | " + " | ".join(f"{m:.2f}" for m in meds) + f" | {extra:+.2f} |")
-            lines.append("")
+    before = _load("compose-overhead-before-run*.json")
+    for label, runs in (("before", before), ("after" if before else None, _load("compose-overhead-run*.json"))):
+        if runs:
+            lines += _overhead_tables(runs, label)
     text = L.keep_notes("\n".join(lines) + "\n", REPORT)
     with open(REPORT, "w") as f:
         f.write(text)
@@ -268,14 +296,15 @@ def cmd_report(args):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("mode", choices=["all", "run", "overhead", "report"])
+    ap.add_argument("mode", choices=["all", "run", "overhead", "overhead-ab", "report"])
+    ap.add_argument("--against", metavar="REV", default="HEAD", help="overhead-ab: the commit to set the work tree against")
     ap.add_argument("--peer", choices=sorted(ENVS))
     ap.add_argument("--out")
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--window", type=float, default=0.3)
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
-    {"all": cmd_all, "run": cmd_run, "overhead": cmd_overhead, "report": cmd_report}[args.mode](args)
+    {"all": cmd_all, "run": cmd_run, "overhead": cmd_overhead, "overhead-ab": cmd_overhead_ab, "report": cmd_report}[args.mode](args)
 
 
 if __name__ == "__main__":

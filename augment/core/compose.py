@@ -22,7 +22,10 @@ stream of path ``(k, i)``, its child ``j`` from ``(k, i, j)``; a container draws
 its own choice stream, and every probability ``p`` from its position's gate stream (both
 :class:`augment.random.Decisions`: a keyed hash of the counter, ~1 us a decision). So a seeded
 sample is the same in any process and worker count, and adding a branch does not change the draws
-of the operators outside it.
+of the operators outside it. A choice takes as few draws as it can: OneOf and Sometimes one;
+SomeOf one for ``k`` when it is a range, then one that picks among all the ``k``-subsets (or, in
+random order, the ordered picks) while there are at most 4,096 of them, else one per pick; a
+shuffled Sequential one while its orders are at most 4,096 (6 operators), else one per position.
 
 **Replay.** A container records :class:`Branches`: the indices of the children that ran, in the
 order they ran, and each one's params (:data:`~augment.core.base.SKIPPED` for a child its ``p``
@@ -40,6 +43,8 @@ dropped image stops there; the reason names the operator and its path in the tre
 from __future__ import annotations
 
 import bisect
+import functools
+import itertools
 import math
 import numbers
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -138,7 +143,7 @@ class _Tree:
     per-image plan (:func:`plan_tree`) then only draws and records: what :func:`plan` does,
     without rebuilding the streams, policies and names at every call."""
 
-    __slots__ = ("op", "run_p", "policy", "where", "stream", "branch", "depth", "kids", "fixed")
+    __slots__ = ("op", "run_p", "policy", "where", "stream", "branch", "depth", "kids", "fixed", "single")
 
     op: Operator
     run_p: float
@@ -149,6 +154,7 @@ class _Tree:
     depth: int
     kids: tuple[_Tree, ...] | None
     fixed: tuple[int, ...] | None
+    single: bool
 
 
 def compile_tree(
@@ -167,6 +173,7 @@ def compile_tree(
     node = _Tree()
     node.op, node.run_p, node.where, node.stream, node.branch, node.depth = op, op.run_p, where, stream, branch, depth
     node.kids = node.fixed = None
+    node.single = False
     if not isinstance(op, Container):
         node.policy = op.policy(inherited)
         return node
@@ -186,6 +193,7 @@ def compile_tree(
         kids.append(kid)
     node.kids = tuple(kids)
     node.fixed = op.fixed()
+    node.single = op.single_draw()
     return node
 
 
@@ -203,7 +211,11 @@ def plan_tree(node: _Tree, seed: int | None, epoch: int, index: int, steps: list
         return step
     ran = node.fixed
     if ran is None:
-        ran = cast(Container, node.op).choose(Decisions(seed, epoch, index, node.stream, node.branch | CHOICES))
+        box = cast(Container, node.op)
+        if node.single:  # one draw decides: the choice stream's first, without a Decisions object
+            ran = box.choose_from(first_decision(seed, epoch, index, node.stream, node.branch | CHOICES))
+        else:
+            ran = box.choose(Decisions(seed, epoch, index, node.stream, node.branch | CHOICES))
     records = []
     for i in ran:
         kid = kids[i]
@@ -342,6 +354,15 @@ class Container(Operator):
         """The children that run when that needs no draw (a plain Sequential), else None."""
         return None
 
+    def single_draw(self) -> bool:
+        """True when the choice is always one draw ``u`` (then ``choose(rng)`` is
+        ``choose_from(rng.random())``, and a compiled plan draws it without a Decisions object)."""
+        return False
+
+    def choose_from(self, u: float) -> tuple[int, ...]:
+        """The choice made from the one draw ``u`` in [0, 1) (containers with :meth:`single_draw`)."""
+        raise NotImplementedError
+
     def _kids(self) -> tuple[tuple[str, Operator, str], ...]:
         """:meth:`children` with each child's name, computed once (the value is immutable)."""
         kids = self.__dict__.get("_kids_cache")
@@ -474,11 +495,18 @@ class Sequential(Container):
     def fixed(self) -> tuple[int, ...] | None:
         return self._all if not self.random_order or len(self.ops) == 1 else None
 
+    def single_draw(self) -> bool:
+        return self.fixed() is None and _table(len(self.ops), len(self.ops), True) is not None
+
+    def choose_from(self, u: float) -> tuple[int, ...]:
+        order = cast("tuple[tuple[int, ...], ...]", _table(len(self.ops), len(self.ops), True))
+        return _entry(order, u)
+
     def choose(self, rng: Any) -> tuple[int, ...]:
         n = len(self.ops)
         if not self.random_order or n == 1:
             return self._all
-        return _pick(rng, n, n)
+        return _pick(rng, n, n, True)
 
     @property
     def _all(self) -> tuple[int, ...]:
@@ -522,11 +550,19 @@ class OneOf(Container):
             cum = tuple(cum_list)
         object.__setattr__(self, "_cumulative", cum)
 
+    def fixed(self) -> tuple[int, ...] | None:
+        return (0,) if len(self.ops) == 1 else None
+
+    def single_draw(self) -> bool:
+        return len(self.ops) > 1
+
     def choose(self, rng: Any) -> tuple[int, ...]:
-        n = len(self.ops)
-        if n == 1:
+        if len(self.ops) == 1:
             return (0,)
-        u = float(rng.random())
+        return self.choose_from(float(rng.random()))
+
+    def choose_from(self, u: float) -> tuple[int, ...]:
+        n = len(self.ops)
         if self.weights is None:
             return (min(int(u * n), n - 1),)
         cum: tuple[float, ...] = self.__dict__["_cumulative"]
@@ -565,17 +601,31 @@ class SomeOf(Container):
                 f"(hi may be None: all) (got {n!r})"
             )
         object.__setattr__(self, "_counts", (lo, hi))
+        # each count's table of picks (None: drawn index by index), looked up by choose
+        ordered = bool(self.random_order)
+        object.__setattr__(self, "_tables", tuple(_table(len(ops), k, ordered) for k in range(hi + 1)))
+
+    def fixed(self) -> tuple[int, ...] | None:
+        lo, hi = cast("tuple[int, int]", self.__dict__["_counts"])
+        table = self.__dict__["_tables"][lo]
+        return table[0] if lo == hi and table is not None and len(table) == 1 else None  # none, or all in order
+
+    def single_draw(self) -> bool:
+        lo, hi = cast("tuple[int, int]", self.__dict__["_counts"])
+        table = self.__dict__["_tables"][lo]
+        return lo == hi and table is not None and len(table) > 1
+
+    def choose_from(self, u: float) -> tuple[int, ...]:
+        lo = cast("tuple[int, int]", self.__dict__["_counts"])[0]
+        return _entry(self.__dict__["_tables"][lo], u)
 
     def choose(self, rng: Any) -> tuple[int, ...]:
         lo, hi = cast("tuple[int, int]", self.__dict__["_counts"])
-        size = len(self.ops)
         k = lo if lo == hi else lo + min(int(float(rng.random()) * (hi - lo + 1)), hi - lo)
-        if k == 0:
-            return ()
-        if k == size and not self.random_order:
-            return tuple(range(size))
-        picked = _pick(rng, size, k)
-        return picked if self.random_order else tuple(sorted(picked))
+        table = self.__dict__["_tables"][k]
+        if table is not None:  # _pick's first case, inline (no draw when there is one pick: none, or all in order)
+            return _entry(table, float(rng.random())) if len(table) > 1 else cast("tuple[int, ...]", table[0])
+        return _pick(rng, len(self.ops), k, self.random_order)
 
     def to_dict(self) -> dict[str, Any]:
         out = super().to_dict()
@@ -618,16 +668,50 @@ class Sometimes(Container):
             return () if self.else_ is None else (1,)
         return None
 
+    def single_draw(self) -> bool:
+        return self.fixed() is None
+
+    def choose_from(self, u: float) -> tuple[int, ...]:
+        return (0,) if u < self.p else (() if self.else_ is None else (1,))
+
     def choose(self, rng: Any) -> tuple[int, ...]:
-        p = self.p
-        if p >= 1.0 or (p > 0.0 and float(rng.random()) < p):
-            return (0,)
-        return () if self.else_ is None else (1,)
+        fixed = self.fixed()
+        return fixed if fixed is not None else self.choose_from(float(rng.random()))
 
 
-def _pick(rng: Any, n: int, k: int) -> tuple[int, ...]:
-    """``k`` distinct indices of ``range(n)`` in a uniformly random order: the first ``k`` steps of
-    a Fisher-Yates shuffle, with one draw of ``k`` floats (numpy's ``choice`` costs ~20 us)."""
+#: the largest number of picks listed in a table (beyond it, a pick is drawn one index at a time)
+_TABLE_MAX = 4096
+
+
+@functools.lru_cache(maxsize=256)
+def _table(n: int, k: int, ordered: bool) -> tuple[tuple[int, ...], ...] | None:
+    """Every pick of ``k`` distinct indices of ``range(n)``, in lexicographic order: the
+    combinations (in list order) or, ``ordered``, the permutations; None when there are more than
+    :data:`_TABLE_MAX`."""
+    count = math.perm(n, k) if ordered else math.comb(n, k)
+    if count > _TABLE_MAX:
+        return None
+    make = itertools.permutations if ordered else itertools.combinations
+    return tuple(make(range(n), k))
+
+
+def _entry(table: tuple[tuple[int, ...], ...], u: float) -> tuple[int, ...]:
+    """Entry ``floor(u * len(table))`` of ``table``: each equally likely for a uniform ``u``."""
+    m = len(table)
+    return table[min(int(u * m), m - 1)]
+
+
+def _pick(rng: Any, n: int, k: int, ordered: bool) -> tuple[int, ...]:
+    """``k`` distinct indices of ``range(n)``, each pick equally likely: in list order, or
+    (``ordered``) in a uniformly random order.
+
+    One draw ``u`` chooses the pick from the lexicographic list of them all (entry
+    ``floor(u * count)``) while there are at most :data:`_TABLE_MAX` (5 choose 2: 10; 5 of 5 in
+    order: 120); beyond that, ``k`` draws choose one index each (the first ``k`` steps of a
+    Fisher-Yates shuffle; numpy's ``choice`` costs ~20 us)."""
+    table = _table(n, k, ordered)
+    if table is not None:
+        return _entry(table, float(rng.random())) if len(table) > 1 else table[0]
     order = list(range(n))
     u = rng.random(k)
     if not isinstance(u, list):  # a numpy Generator's array
@@ -635,7 +719,8 @@ def _pick(rng: Any, n: int, k: int) -> tuple[int, ...]:
     for i in range(k):
         j = i + min(int(u[i] * (n - i)), n - i - 1)
         order[i], order[j] = order[j], order[i]
-    return tuple(order[:k])
+    picked = order[:k]
+    return tuple(picked) if ordered else tuple(sorted(picked))
 
 
 def leaves(ops: Iterable[Operator]) -> Iterator[Operator]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import pytest
 
@@ -243,6 +245,34 @@ def test_someof_counts_and_picks():
     assert all(sorted(r.ran) == [0, 1, 2, 3, 4] for r in shuffled)
     assert all(abs(c / 2000 - 0.2) < _bound(0.2, 2000) for c in firsts), firsts
     assert {r.ran for r in _draw(A.SomeOf(ops, n=0), 50)} == {()}
+
+
+def test_someof_picks_each_subset_and_order_equally_often():
+    """Every pick of k of n is equally likely: the 10 pairs of 5 in list order, the 20 ordered
+    pairs with random_order, and Sequential's 6 orders of 3 (each drawn from the table of all
+    picks with one draw), and, past the table's size, the index-by-index draw (16 choose 8)."""
+    from itertools import combinations, permutations
+
+    ops = [A.Blur(sigma_min=0, sigma_max=0) for _ in range(5)]
+    for op, expected in (
+        (A.SomeOf(ops, n=2), list(combinations(range(5), 2))),
+        (A.SomeOf(ops, n=2, random_order=True), list(permutations(range(5), 2))),
+        (A.Sequential(ops[:3], random_order=True), list(permutations(range(3)))),
+    ):
+        seen = Counter(r.ran for r in _draw(op))
+        assert set(seen) == set(expected), (op, seen)
+        share = 1 / len(expected)
+        assert all(abs(c / N_DRAWS - share) < _bound(share) for c in seen.values()), (op, seen)
+    many = [A.Blur(sigma_min=0, sigma_max=0) for _ in range(16)]
+    got = _draw(A.SomeOf(many, n=8), 4000)
+    assert all(len(r.ran) == 8 and list(r.ran) == sorted(set(r.ran)) for r in got)
+    picks = np.bincount([i for r in got for i in r.ran], minlength=16)
+    assert all(abs(c / 4000 - 0.5) < _bound(0.5, 4000) for c in picks), picks
+    assert len({r.ran for r in got}) > 3000  # of 12,870 subsets: not a few repeated ones
+    ordered = _draw(A.SomeOf(many, n=8, random_order=True), 2000)
+    assert all(len(set(r.ran)) == 8 for r in ordered)
+    firsts = np.bincount([r.ran[0] for r in ordered], minlength=16)
+    assert all(abs(c / 2000 - 1 / 16) < _bound(1 / 16, 2000) for c in firsts), firsts
 
 
 def test_sometimes_p_and_operator_p_within_bounds_and_exact_at_0_and_1():
