@@ -84,11 +84,23 @@ is neither an index nor an ``(epoch, index)`` pair). Bad options and a negative 
 ``annotation-loc`` resolved against the manifest's folder); the EXIF orientation is applied and,
 when the VOC size matches the stored (unrotated) image, the boxes are turned with it (as the batch
 job does). Boxes overhanging the image by at most ``augment.annotations.BOX_SLACK`` px are clipped.
-Samples that cannot be used at all (remote ``obs://`` sources, no annotation, several VOC files)
-are left out when the dataset is built, logged, and listed in ``ds.problems``.
+Samples that cannot be used at all (no annotation, several VOC files, a URL this process cannot
+read) are left out when the dataset is built, logged, and listed in ``ds.problems``.
+
+**Object storage.** The manifest, its sources, their VOC files and masks may be URLs (``obs://``,
+``s3://``, any protocol fsspec knows; the ``cloud`` extra), read through
+:mod:`augment.batch.storage` as the batch job reads them: relative paths in a manifest at a URL
+resolve against its folder there, ``obs://`` needs the OBS endpoint (``endpoint_url=``, or
+``OBS_ENDPOINT``), credentials come from the environment (``AWS_ACCESS_KEY_ID`` /
+``OBS_ACCESS_KEY_ID`` ...). Each worker process makes its own connections (after a fork, and in a
+spawned worker from the dataset's ``endpoint_url``). Asked for a batch (``__getitems__``, as
+PyTorch's ``DataLoader`` does), a worker fetches the batch's images and VOC files concurrently
+before decoding them. A failed read is a :class:`LoadError` naming the URL and the cause (no such
+object, access denied, the server unreachable), handled by ``on_error`` like a corrupt file.
 
 ``decode``: ``decode(path: str) -> array`` or ``-> (array, ImageInfo)`` replaces
-:func:`augment.imageio.read_image` (it must be picklable for ``spawn`` workers).
+:func:`augment.imageio.read_image` (it must be picklable for ``spawn`` workers; a source in object
+storage is passed as its URL, for ``decode`` to read).
 
 OpenCV threads: the dataset does not touch OpenCV's thread count. Calling
 ``cv2.setNumThreads`` inside a *forked* worker after the parent has used OpenCV's thread pool can
@@ -110,8 +122,8 @@ from typing import Any
 import numpy as np
 
 from .core.pipeline import Pipeline
-from .errors import AllDroppedError, ConfigError, DatasetError, ItemIndexError, ItemKeyError, LoadError
-from .imageio import DEFAULT_MAX_PIXELS, ImageInfo, ImageReadError, read_image
+from .errors import AllDroppedError, ConfigError, DatasetError, ItemIndexError, ItemKeyError, LoadError, StorageError
+from .imageio import DEFAULT_MAX_PIXELS, ImageInfo, ImageReadError, decode_image, max_file_bytes, read_image
 from .random import check_seed, fresh_seed
 from .structures import Sample
 
@@ -153,17 +165,27 @@ class Record:
 
 
 def _records(samples: Iterable[Any], base: str | os.PathLike | None, problems: list) -> list[Record]:
-    from manifest.dataset import is_remote, resolve_loc, voc_paths
+    from .batch import storage
+
+    anchor = None if base is None else str(base)
+    unreadable: dict[str, str | None] = {}  # a protocol's reason it cannot be read here (None: it can)
+
+    def cannot_read(loc: str) -> str | None:
+        if not storage.is_url(loc):
+            return None
+        proto = storage.protocol(loc)
+        if proto not in unreadable:
+            unreadable[proto] = storage.unusable(loc)
+        why = unreadable[proto]
+        return None if why is None else f"{loc}: {why}"
 
     out = []
     for s in samples:
-        image = resolve_loc(s.source, base)
-        vocs = voc_paths(s, base)
-        reason = None
-        if is_remote(image):
-            reason = f"source {s.source!r} is not a local file (download it first)"
-        elif any(is_remote(v) for v in vocs):
-            reason = f"annotation {vocs[0]!r} is not a local file"
+        image = storage.resolve(s.source, anchor)
+        vocs = [storage.resolve(loc, anchor) for loc in s.annotation_locs]
+        reason = cannot_read(image) or next((r for r in map(cannot_read, vocs) if r), None)
+        if reason is not None:
+            pass
         elif len(vocs) > 1:
             reason = f"{len(vocs)} VOC annotations for one image; only one is supported"
         elif not vocs and not s.labels:
@@ -174,6 +196,17 @@ def _records(samples: Iterable[Any], base: str | os.PathLike | None, problems: l
             continue
         out.append(Record(s.source, image, vocs[0] if vocs else None, tuple(s.labels), s.usage))
     return out
+
+
+def _use_endpoint(endpoint_url: str | None) -> None:
+    """Read URLs through ``endpoint_url`` in this process (a dataset's ``endpoint_url=``; None
+    leaves the process's setting alone)."""
+    if endpoint_url is None:
+        return
+    from .batch import storage
+
+    if storage.options().get("endpoint_url") != endpoint_url:
+        storage.configure(endpoint_url)
 
 
 def _as_pipeline(pipeline: Any) -> Pipeline:
@@ -271,6 +304,7 @@ class AugmentedDataset:
         other_shapes: str = "move",
         max_pixels: int | None = DEFAULT_MAX_PIXELS,
         problems: list | None = None,
+        endpoint_url: str | None = None,
     ) -> None:
         if drop_policy not in DROP_POLICIES:
             raise ConfigError(f"drop_policy must be one of {DROP_POLICIES}, got {drop_policy!r}")
@@ -304,6 +338,7 @@ class AugmentedDataset:
         self.validate = validate
         self.other_shapes = other_shapes
         self.max_pixels = max_pixels
+        self.endpoint_url = endpoint_url
         self.epoch = 0
         self._stride = _stride(len(self.records))
 
@@ -318,6 +353,7 @@ class AugmentedDataset:
         ops, seed, policy = state.pop("_pipeline_parts")
         self.__dict__.update(state)
         self.pipeline = Pipeline(ops, seed=seed, box_policy=policy)
+        _use_endpoint(self.__dict__.get("endpoint_url"))  # a spawned worker starts without the parent's
 
     # ----------------------------------------------------------------- sequence protocol
     def __len__(self) -> int:
@@ -348,6 +384,33 @@ class AugmentedDataset:
         for i in range(len(self)):
             yield self.get(i)
 
+    def __getitems__(self, keys: Sequence[Any]) -> list[Any]:
+        """``[ds[k] for k in keys]``, with the batch's images and VOC files in object storage fetched
+        concurrently first (PyTorch's ``DataLoader`` asks a worker for a batch this way), so a
+        worker waits on one round of requests per batch instead of one or two per item."""
+        from manifest.voc import MAX_VOC_BYTES
+
+        from .batch import storage
+
+        images, vocs = [], []
+        n = len(self.records)
+        for key in keys:
+            i = key[1] if isinstance(key, tuple) and len(key) == 2 else key
+            if isinstance(i, (int, np.integer)) and -n <= i < n:  # anything else: ds[key] raises for it
+                rec = self.records[i]
+                if self.decode is None and storage.is_url(rec.image):  # a custom decode reads its own
+                    images.append(rec.image)
+                if rec.voc is not None and storage.is_url(rec.voc):
+                    vocs.append(rec.voc)
+        if not images and not vocs:
+            return [self[key] for key in keys]
+        try:
+            storage.prefetch(vocs, MAX_VOC_BYTES + 1)
+            storage.prefetch(images, max_file_bytes(self.max_pixels))
+            return [self[key] for key in keys]
+        finally:
+            storage.drop_prefetched()  # what a failed or resampled item left unread
+
     # ----------------------------------------------------------------- loading
     def load(self, index: int) -> Sample:
         """Image ``index`` un-augmented, as a :class:`Sample` (validated; :class:`LoadError` if not usable)."""
@@ -362,7 +425,16 @@ class AugmentedDataset:
 
     def _decode(self, rec: Record) -> tuple[np.ndarray, int]:
         if self.decode is None:
-            image, info = read_image(rec.image, max_pixels=self.max_pixels)
+            from .batch import storage
+
+            if storage.is_url(rec.image):
+                try:
+                    data = storage.read(rec.image, max_file_bytes(self.max_pixels))
+                except StorageError as exc:
+                    raise LoadError(str(exc), None, rec.source) from None
+                image, info = decode_image(data, name=rec.image, max_pixels=self.max_pixels)
+            else:
+                image, info = read_image(rec.image, max_pixels=self.max_pixels)
             return image, info.exif_orientation
         try:
             out = self.decode(rec.image)
@@ -391,17 +463,18 @@ class AugmentedDataset:
         """The VOC objects of ``rec`` (its file ``voc``) for an image of ``h x w`` shown with EXIF
         ``orientation``: boxes, labels, fields, shapes and mask (the batch job's rules,
         :mod:`augment.batch.work`)."""
-        from manifest import ManifestError, read_voc
+        from manifest import ManifestError
 
         from .annotations import AnnotationError, drawn_view, fit_voc_boxes
-        from .imageio import ImageReadError, max_file_bytes
-        from .vocshapes import load_mask, read_objects, turn_shapes
+        from .vocshapes import load_mask, read_objects, read_voc_at, turn_shapes
 
         try:
-            ann = read_voc(voc)
+            ann = read_voc_at(voc)
             vb = read_objects(ann, self.other_shapes, where=os.path.basename(voc))
             view = drawn_view(ann, h, w, orientation)
             boxes = fit_voc_boxes(vb, ann, h, w, orientation, validate=self.validate, view=view)
+        except StorageError as exc:  # names the URL and the cause
+            raise LoadError(str(exc), None, rec.source) from None
         except (ManifestError, OSError) as exc:
             raise LoadError(f"{voc}: bad annotation: {exc}", None, rec.source) from None
         except AnnotationError as exc:
@@ -413,7 +486,7 @@ class AugmentedDataset:
         if ann.mask_source:
             try:
                 mask, _ = load_mask(ann, voc, h, w, orientation, max_file_bytes(self.max_pixels))
-            except ImageReadError as exc:
+            except (ImageReadError, StorageError) as exc:
                 raise LoadError(f"{voc}: {exc}", None, rec.source) from None
         fields: dict[str, np.ndarray] = {}
         for name, values in vb.fields.items():
@@ -512,10 +585,13 @@ class AugmentedDataset:
 class ManifestDataset(AugmentedDataset):
     """``ManifestDataset(manifest, pipeline=None, *, usage=None, strict=True, seed=None, decode=None,
     drop_policy="resample", max_attempts=10, on_error="raise", channels=3, classes=None,
-    transform=None, return_params=False, validate=True, other_shapes="move")``
+    transform=None, return_params=False, validate=True, other_shapes="move", endpoint_url=None)``
 
-    ``manifest``: a manifest path, a :class:`manifest.Manifest`, or manifest samples (relative
-    paths then resolve against the current folder). ``usage``: keep only samples of that usage
+    ``manifest``: a manifest path or URL (``obs://bucket/train.manifest``, ``s3://...``; see
+    "Object storage" in the module docstring), a :class:`manifest.Manifest`, or manifest samples
+    (relative paths then resolve against the current folder). ``endpoint_url``: the object
+    store's endpoint (for ``obs://``: ``https://obs.<region>.myhuaweicloud.com``, or set
+    ``OBS_ENDPOINT``). ``usage``: keep only samples of that usage
     (``"train"``, case-insensitive; several allowed). ``strict``: a bad manifest line raises
     (``False``: skipped and listed in ``problems``). ``pipeline``: a :class:`Pipeline`, its
     config (dict / list / JSON text), a path to a JSON file, a list of operators, or ``None``
@@ -526,13 +602,24 @@ class ManifestDataset(AugmentedDataset):
                  **kwargs: Any) -> None:
         from manifest import Manifest, filter_samples, read_manifest
 
+        from .batch import storage
+
         problems: list = []
-        if isinstance(manifest, (str, os.PathLike)):
+        _use_endpoint(kwargs.get("endpoint_url"))
+        base: str | os.PathLike | None
+        if isinstance(manifest, str) and storage.is_url(manifest):
+            data = storage.read(manifest)  # a StorageError names the URL and the cause
+            m = read_manifest(storage.NamedBytes(data, manifest), strict=strict)
+            base = manifest
+            for err in m.errors:
+                problems.append({"source": manifest, "reason": str(err)})
+            samples: Iterable[Any] = m
+        elif isinstance(manifest, (str, os.PathLike)):
             m = read_manifest(manifest, strict=strict)
             base = m.path
             for err in m.errors:
                 problems.append({"source": str(manifest), "reason": str(err)})
-            samples: Iterable[Any] = m
+            samples = m
         elif isinstance(manifest, Manifest):
             base, samples = manifest.path, manifest
         else:

@@ -217,6 +217,19 @@ def turn_shapes(shapes: Shapes, orientation: int, h: int, w: int) -> Shapes:
 
 
 # --------------------------------------------------------------------------- segmentation masks
+def read_voc_at(loc: str) -> Any:
+    """The :class:`manifest.VocAnnotation` at ``loc``: a local path, or a URL read through
+    :mod:`augment.batch.storage` (its errors name the URL)."""
+    from manifest import read_voc
+    from manifest.voc import MAX_VOC_BYTES
+
+    from .batch import storage
+
+    if storage.is_url(loc):
+        return read_voc(storage.NamedBytes(storage.read(loc, MAX_VOC_BYTES + 1), loc))
+    return read_voc(loc)
+
+
 def mask_path(mask_source: str, voc_path: str) -> str:
     """Where a VOC file's ``<mask_source>`` is: an absolute path as it is, a relative one against the
     VOC file's folder (then its parent, the layout ModelArts exports: ``Annotations/`` beside

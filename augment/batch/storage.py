@@ -38,6 +38,7 @@ from ..imageio import atomic_write_bytes, read_regular
 __all__ = [
     "StorageError",
     "is_url",
+    "unusable",
     "configure",
     "options",
     "read",
@@ -139,7 +140,7 @@ def _fs(url: str) -> tuple[Any, str]:
             if not endpoint:
                 raise StorageError(
                     f"{url}: obs:// needs the OBS endpoint of its region: give --endpoint-url "
-                    "https://obs.<region>.myhuaweicloud.com, or set OBS_ENDPOINT"
+                    "(endpoint_url= in Python) https://obs.<region>.myhuaweicloud.com, or set OBS_ENDPOINT"
                 )
             if "://" not in endpoint:
                 endpoint = "https://" + endpoint
@@ -172,6 +173,18 @@ def _fs(url: str) -> tuple[Any, str]:
         with _lock:
             _FS[key] = fs
     return fs, _path_in(fs, url)
+
+
+def unusable(url: str) -> str | None:
+    """Why ``url`` cannot be read in this process (fsspec or the protocol's package missing, an
+    unknown protocol, ``obs://`` without an endpoint), without the URL itself, or None when its
+    file system can be made. Nothing is sent to the server."""
+    try:
+        _fs(url)
+    except StorageError as exc:
+        text = str(exc)
+        return text[len(url) + 2 :] if text.startswith(url + ": ") else text
+    return None
 
 
 def _path_in(fs: Any, url: str) -> str:

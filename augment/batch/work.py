@@ -17,7 +17,7 @@ import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -25,7 +25,16 @@ from ..annotations import AnnotationError, drawn_view, fit_voc_boxes
 from ..core.pipeline import Pipeline
 from ..imageio import ImageReadError, ImageWriteError, decode_image, encode_image, max_file_bytes
 from ..structures import Sample
-from ..vocshapes import VocObjects, encode_mask, load_mask, mask_path, read_objects, turn_shapes, write_objects
+from ..vocshapes import (
+    VocObjects,
+    encode_mask,
+    load_mask,
+    mask_path,
+    read_objects,
+    read_voc_at,
+    turn_shapes,
+    write_objects,
+)
 
 if TYPE_CHECKING:
     from manifest.voc import VocAnnotation
@@ -132,13 +141,8 @@ def _read_annotation(job: _Job, spec: RunSpec) -> None:
 
 def _read_voc(loc: str | None) -> VocAnnotation:
     """A VOC file, local or a URL (its errors name it)."""
-    from manifest import read_voc
-    from manifest.voc import MAX_VOC_BYTES
-
     assert loc is not None
-    if storage.is_url(loc):
-        return read_voc(storage.NamedBytes(storage.read(loc, MAX_VOC_BYTES + 1), loc))
-    return read_voc(loc)
+    return cast("VocAnnotation", read_voc_at(loc))
 
 
 def _sample_of(job: _Job) -> Sample:

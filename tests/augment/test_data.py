@@ -147,7 +147,9 @@ def test_classification_folder_and_channels(tmp_path):
     assert np.array_equal(x["image"][..., 0], make_image(20, 24, c=None, seed=2))
 
 
-def test_manifest_dataset_relative_voc_usage_and_problems(det, tmp_path):
+def test_manifest_dataset_relative_voc_usage_and_problems(det, tmp_path, monkeypatch):
+    for name in ("OBS_ENDPOINT", "S3_ENDPOINT"):
+        monkeypatch.delenv(name, raising=False)
     lines = [MSample.detection(str(det / f"im{i}.png"), f"./voc/im{i}.xml", usage="TRAIN" if i < 6 else "EVAL")
              for i in range(N)]
     lines.append(MSample.detection("obs://bucket/x.png", "./voc/x.xml", usage="TRAIN"))
@@ -160,7 +162,10 @@ def test_manifest_dataset_relative_voc_usage_and_problems(det, tmp_path):
     ds = D.ManifestDataset(mpath, PIPE, seed=0, usage="train")
     assert len(ds) == 6
     assert [p["reason"] for p in ds.problems] == [
-        "source 'obs://bucket/x.png' is not a local file (download it first)", "image without annotation"]
+        "obs://bucket/x.png: obs:// needs the OBS endpoint of its region: give --endpoint-url (endpoint_url= in "
+        "Python) https://obs.<region>.myhuaweicloud.com, or set OBS_ENDPOINT",
+        "image without annotation",
+    ]
     ref = D.FolderDataset(det, PIPE, seed=0)
     for i in range(1, 6):  # (item 0 drops: its replacement depends on the dataset's length)
         assert _items_equal(ds[i], ref[i])

@@ -1,0 +1,240 @@
+"""augment.data over object storage: a manifest, its images, VOC files and masks on S3 (moto's
+server on the loopback, s3fs as the client, as with OBS), read by the datasets and by a real torch
+DataLoader (fork and spawn workers), item for item equal to the same files read locally."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import augment.data as D
+from augment.batch import storage
+from manifest import Sample as MSample
+from manifest import write_manifest
+from manifest.vocboxes import from_boxes
+from tests.augment.test_geometry import _segmentation_folder
+from tests.conftest import make_image
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("s3fs")
+from torch.utils.data import DataLoader  # noqa: E402
+
+import augment.torch as AT  # noqa: E402
+
+H, W, N = 32, 40, 8
+PIPE = {
+    "ops": [
+        {"name": "Flip", "lr_ud": "lr", "flip_p": 0.5},
+        {"name": "Rotate", "angle_min": -15, "angle_max": 15},  # box policy drop_image: item 0 drops
+        {"name": "LightContrast", "func": "gamma"},
+    ]
+}
+
+
+@pytest.fixture(scope="module")
+def det(tmp_path_factory) -> Path:
+    """8 PNG + VOC pairs (image 0's box is the whole image: every rotation drops it)."""
+    d = tmp_path_factory.mktemp("det")
+    for i in range(N):
+        Image.fromarray(make_image(H, W, seed=i)).save(d / f"im{i}.png")
+        box = [[0, 0, W, H]] if i == 0 else [[14, 10, 26, 22], [17, 12, 24, 20]][: 1 + i % 2]
+        labels = ["dog", "cat"][: len(box)]
+        ann = from_boxes(f"im{i}.png", (W, H, 3), np.asarray(box, np.float32), labels, None)
+        (d / f"im{i}.xml").write_bytes(ann.to_bytes())
+    return d
+
+
+@pytest.fixture(autouse=True)
+def _default_storage_options():
+    """The datasets set the process's endpoint (storage.configure): back to none after each test."""
+    yield
+    storage.configure(None)
+
+
+def _manifest(lines: list[MSample]) -> bytes:
+    import io
+
+    buf = io.StringIO()
+    write_manifest(lines, buf)
+    return buf.getvalue().encode()
+
+
+def _put(s3, key: str, data: bytes) -> str:
+    s3.fs.pipe_file(f"{s3.bucket}/{key}", data)
+    return s3.url(key)
+
+
+def _same(a: dict, b: dict) -> None:
+    assert np.array_equal(np.asarray(a["image"]), np.asarray(b["image"]))
+    assert np.array_equal(np.asarray(a["boxes"]), np.asarray(b["boxes"]))
+    assert list(a["labels"]) == list(b["labels"]) and a["index"] == b["index"] and a["epoch"] == b["epoch"]
+
+
+@pytest.fixture
+def remote(det, s3, tmp_path):
+    """The det folder on S3 under sets/data/, a manifest at sets/train.manifest naming half the
+    images by relative path and half by full URL, and the same manifest locally beside the files."""
+    s3.put_tree(det, "sets/data")
+    lines, local = [], []
+    for i in range(N):
+        src = f"data/im{i}.png" if i % 2 else s3.url(f"sets/data/im{i}.png")
+        voc = f"data/im{i}.xml" if i % 2 else s3.url(f"sets/data/im{i}.xml")
+        lines.append(MSample.detection(src, voc, usage="TRAIN"))
+        local.append(MSample.detection(str(det / f"im{i}.png"), str(det / f"im{i}.xml"), usage="TRAIN"))
+    url = _put(s3, "sets/train.manifest", _manifest(lines))
+    write_manifest(local, tmp_path / "local.manifest")
+    return url, tmp_path / "local.manifest"
+
+
+def test_a_manifest_on_s3_gives_the_items_of_the_same_files_read_locally(remote, s3):
+    url, local = remote
+    ds = D.ManifestDataset(url, PIPE, seed=3, endpoint_url=s3.endpoint, classes=["cat", "dog"])
+    ref = D.ManifestDataset(local, PIPE, seed=3, classes=["cat", "dog"])
+    assert len(ds) == len(ref) == N and ds.problems == []
+    # relative sources resolve against the manifest's folder on the bucket; full URLs stay as written
+    assert ds.records[1].image == s3.url("sets/data/im1.png") and ds.records[1].voc == s3.url("sets/data/im1.xml")
+    assert ds.records[0].image == s3.url("sets/data/im0.png")
+    for epoch in (0, 1):
+        for i in range(N):
+            a, b = ds[(epoch, i)], ref[(epoch, i)]
+            _same(a, b)
+            assert np.array_equal(a["label_ids"], b["label_ids"])
+    assert ds[0]["index"] != 0  # image 0 always drops: its replacement came from the bucket too
+    assert ds.__getitems__([(1, 2), 3, (0, 5)])[0]["epoch"] == 1
+
+
+def test_a_torch_dataloader_over_s3_matches_local_with_fork_and_spawn_workers(remote, s3):
+    url, local = remote
+    ref = list(DataLoader(D.ManifestDataset(local, PIPE, seed=5), batch_size=3, collate_fn=AT.collate))
+    for context, workers in (("fork", 2), ("spawn", 1)):
+        ds = D.ManifestDataset(url, PIPE, seed=5, endpoint_url=s3.endpoint)
+        loader = DataLoader(
+            ds, batch_size=3, num_workers=workers, multiprocessing_context=context, collate_fn=AT.collate
+        )
+        got = list(loader)
+        assert len(got) == len(ref) == 3, context
+        for a, b in zip(got, ref, strict=True):
+            assert [np.asarray(x).tolist() for x in a["index"]] == [np.asarray(x).tolist() for x in b["index"]]
+            for x, y in zip(a["image"], b["image"], strict=True):
+                assert np.array_equal(np.asarray(x), np.asarray(y)), context
+            for x, y in zip(a["boxes"], b["boxes"], strict=True):
+                assert np.array_equal(np.asarray(x), np.asarray(y)), context
+
+
+def test_a_batch_is_fetched_in_one_round_of_requests(remote, s3, monkeypatch):
+    url, _ = remote
+    ds = D.ManifestDataset(url, None, seed=0, endpoint_url=s3.endpoint)  # no pipeline: nothing drops
+    calls: list[list[str]] = []
+    real = storage._fetch
+
+    def spy(urls, max_bytes):
+        calls.append(list(urls))
+        return real(urls, max_bytes)
+
+    monkeypatch.setattr(storage, "_fetch", spy)
+    items = ds.__getitems__([1, 2, 3, 4])
+    assert [it["index"] for it in items] == [1, 2, 3, 4]
+    # two batched fetches (the VOC files, then the images), not one request per file
+    assert [sorted(c) for c in calls] == [
+        sorted(s3.url(f"sets/data/im{i}.xml") for i in (1, 2, 3, 4)),
+        sorted(s3.url(f"sets/data/im{i}.png") for i in (1, 2, 3, 4)),
+    ]
+    assert storage._PREFETCHED == {}  # nothing left behind for the next batch
+    calls.clear()
+    single = ds[5]
+    assert single["index"] == 5 and len(calls) == 2  # ds[i]: the VOC file, then the image
+
+
+def test_a_missing_object_is_a_load_error_naming_the_url_and_on_error_skip_goes_on(det, s3, caplog):
+    s3.put_tree(det, "d")
+    lines = [MSample.detection(f"im{i}.png", f"im{i}.xml") for i in range(1, 4)]
+    lines.append(MSample.detection("gone.png", "im1.xml"))
+    lines.append(MSample.detection("im2.png", "gone.xml"))
+    url = _put(s3, "d/m.manifest", _manifest(lines))
+    ds = D.ManifestDataset(url, None, seed=0, endpoint_url=s3.endpoint)
+    assert len(ds) == 5
+    with pytest.raises(D.LoadError, match=r"s3://.*/d/gone\.png: cannot read: no such object") as err:
+        ds[3]
+    assert err.value.index == 3 and err.value.source == "gone.png"
+    with pytest.raises(D.LoadError, match=r"s3://.*/d/gone\.xml: cannot read: no such object"):
+        ds.__getitems__([0, 4])
+    assert storage._PREFETCHED == {}
+    skip = D.ManifestDataset(url, None, seed=0, endpoint_url=s3.endpoint, on_error="skip")
+    with caplog.at_level(logging.WARNING, logger="augment.data"):
+        got = skip.__getitems__([3, 4])
+    assert [g["index"] for g in got] != [3, 4] and all(g["index"] in (0, 1, 2) for g in got)
+    assert "gone.png: cannot read: no such object" in caplog.text and "gone.xml" in caplog.text
+
+
+def test_unreadable_urls_are_left_out_with_the_reason(det, s3, tmp_path, monkeypatch):
+    monkeypatch.delenv("OBS_ENDPOINT", raising=False)
+    monkeypatch.delenv("S3_ENDPOINT", raising=False)
+    s3.put_tree(det, "d")
+    lines = [
+        MSample.detection("im1.png", "im1.xml"),
+        MSample.detection("content://media/external/7.jpg", "im1.xml"),
+        MSample.detection("im2.png", "content://media/external/7.xml"),
+    ]
+    url = _put(s3, "d/m.manifest", _manifest(lines))
+    ds = D.ManifestDataset(url, None, endpoint_url=s3.endpoint)
+    assert [r.image for r in ds.records] == [s3.url("d/im1.png")]
+    assert ds.problems == [
+        {
+            "source": "content://media/external/7.jpg",
+            "reason": "content://media/external/7.jpg: Protocol not known: content",
+        },
+        {"source": "im2.png", "reason": "content://media/external/7.xml: Protocol not known: content"},
+    ]
+    # obs:// without an endpoint: its samples are left out (a local manifest), the manifest refused
+    storage.configure(None)
+    write_manifest(
+        [
+            MSample.detection("obs://b/im1.png", str(det / "im1.xml")),
+            MSample.detection(str(det / "im2.png"), str(det / "im2.xml")),
+        ],
+        tmp_path / "m.manifest",
+    )
+    ds = D.ManifestDataset(tmp_path / "m.manifest", None)
+    assert len(ds) == 1 and ds.problems[0]["source"] == "obs://b/im1.png"
+    assert "obs:// needs the OBS endpoint of its region" in ds.problems[0]["reason"]
+    with pytest.raises(storage.StorageError, match=r"obs://b/m\.manifest: obs:// needs the OBS endpoint"):
+        D.ManifestDataset("obs://b/m.manifest", None)
+
+
+def test_obs_urls_through_obs_endpoint(det, s3, monkeypatch):
+    storage.configure(None)
+    monkeypatch.setenv("OBS_ENDPOINT", s3.endpoint)
+    s3.put_tree(det, "d")
+    lines = [MSample.detection(f"im{i}.png", f"im{i}.xml") for i in range(1, 5)]
+    _put(s3, "d/m.manifest", _manifest(lines))
+    ds = D.ManifestDataset(f"obs://{s3.bucket}/d/m.manifest", PIPE, seed=1)
+    ref = D.ManifestDataset(
+        [MSample.detection(str(det / f"im{i}.png"), str(det / f"im{i}.xml")) for i in range(1, 5)], PIPE, seed=1
+    )
+    assert ds.records[0].image == f"obs://{s3.bucket}/d/im1.png"
+    for i in range(4):
+        _same(ds[i], ref[i])
+
+
+def test_a_segmentation_mask_beside_its_voc_file_on_s3(s3, tmp_path):
+    src = tmp_path / "seg"
+    _segmentation_folder(src, 3)
+    s3.put_tree(src, "seg")
+    lines = [MSample.detection(f"im{i}.jpg", f"im{i}.xml") for i in range(3)]
+    url = _put(s3, "seg/m.manifest", _manifest(lines))
+    local = [MSample.detection(str(src / f"im{i}.jpg"), str(src / f"im{i}.xml")) for i in range(3)]
+    pipe = {"ops": [{"name": "Rotate", "angle_min": -20, "angle_max": 20, "box_policy": "clip"}]}
+    ds = D.ManifestDataset(url, pipe, seed=2, endpoint_url=s3.endpoint)
+    ref = D.ManifestDataset(local, pipe, seed=2)
+    for i in range(3):
+        a, b = ds[i], ref[i]
+        _same(a, b)
+        assert a["mask"].shape == (48, 64) and np.array_equal(a["mask"], b["mask"])
+        assert set(np.unique(a["mask"])) <= {0, 1, 2} and (a["mask"] == 1).any()
+    assert ds.problems == []
