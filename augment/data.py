@@ -110,6 +110,7 @@ hang (seen here: it waits on the parent's pool); set it in the main process befo
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import operator
@@ -122,7 +123,16 @@ from typing import Any
 import numpy as np
 
 from .core.pipeline import Pipeline
-from .errors import AllDroppedError, ConfigError, DatasetError, ItemIndexError, ItemKeyError, LoadError, StorageError
+from .errors import (
+    AllDroppedError,
+    ConfigError,
+    DatasetError,
+    ItemIndexError,
+    ItemKeyError,
+    LoadError,
+    RunError,
+    StorageError,
+)
 from .imageio import DEFAULT_MAX_PIXELS, ImageInfo, ImageReadError, decode_image, max_file_bytes, read_image
 from .random import check_seed, fresh_seed
 from .structures import Sample
@@ -639,10 +649,57 @@ class FolderDataset(AugmentedDataset):
                  **kwargs: Any) -> None:
         from manifest import from_folder
 
-        m = from_folder(path, layout, check_images=False)
-        problems = [{"source": str(getattr(e, "path", "") or ""), "reason": str(e)} for e in m.errors]
-        records = _records(m, None, problems)
+        from .batch import storage
+
+        _use_endpoint(kwargs.get("endpoint_url"))
+        if isinstance(path, str) and storage.is_url(path):
+            records, problems = _remote_folder(path, layout)
+        else:
+            m = from_folder(path, layout, check_images=False)
+            problems = [{"source": str(getattr(e, "path", "") or ""), "reason": str(e)} for e in m.errors]
+            records = _records(m, None, problems)
         super().__init__(records, pipeline, problems=problems, **kwargs)
+
+
+def _renamed(sample: Any, mirror: Path, url: str) -> Any:
+    """A sample read from a mirrored folder, its source and VOC files named by their URLs."""
+    from .batch.plan import unmirrored
+
+    anns = [
+        dataclasses.replace(a, annotation_loc=unmirrored(a.annotation_loc, mirror, url)) if a.annotation_loc else a
+        for a in sample.annotations
+    ]
+    return dataclasses.replace(sample, source=unmirrored(sample.source, mirror, url), annotations=anns)
+
+
+def _remote_folder(url: str, layout: str) -> tuple[list[Record], list[dict]]:
+    """The records of a folder in object storage: its listing is read into a local mirror of empty
+    files (label ``.txt`` files with their bytes) and the folder rules run on it, as for ``augment
+    run`` (:func:`augment.batch.plan.mirrored_folder`); every path is then named by its URL. The VOC
+    files are read when their items are (a bad one is a :class:`LoadError` then)."""
+    from manifest import from_folder
+
+    from .batch import storage
+    from .batch.plan import mirrored_folder, unmirrored
+
+    try:
+        what = storage.check_input(url)
+    except RunError as exc:  # the batch job's wording for the same checks: a StorageError here
+        raise StorageError(str(exc)) from None
+    if what != "folder":
+        raise ConfigError(f"{url}: FolderDataset needs a folder (for a manifest file use ManifestDataset)")
+    try:
+        with mirrored_folder(url) as mirror:
+            m = from_folder(mirror, layout, check_images=False, check_annotations=False)
+            problems = [
+                {"source": unmirrored(str(getattr(e, "path", "") or ""), mirror, url),
+                 "reason": unmirrored(str(e), mirror, url)}
+                for e in m.errors
+            ]
+            samples = [_renamed(s, mirror, url) for s in m]
+    except RunError as exc:  # an empty folder, an unreadable label file
+        raise StorageError(str(exc)) from None
+    return _records(samples, None, problems), problems
 
 
 class EpochSampler:

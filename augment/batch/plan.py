@@ -14,13 +14,14 @@ Planning is linear in the number of inputs.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
 import shutil
 import tempfile
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,7 +89,7 @@ def discover(input_path: str | os.PathLike, layout: str = "auto", *, base: str |
     remote = storage.is_url(url)
     if remote:
         what = storage.check_input(url)
-        path = Path(tempfile.mkdtemp(prefix="augment-listing-")) if what == "folder" else Path(url)
+        path = Path(url)  # a folder is read through its mirror below
         is_file = what == "file"
     else:
         path = Path(input_path)
@@ -97,18 +98,10 @@ def discover(input_path: str | os.PathLike, layout: str = "auto", *, base: str |
         is_file = path.is_file()
     kind = layout if layout != "auto" else ("manifest" if is_file else "auto-folder")
     if remote and not is_file:
-        try:
-            if kind == "manifest":
-                raise RunError(f"{url}: --layout manifest needs a manifest file, not a folder")
-            _mirror_listing(url, path)
-            renamed = _RenameInLogs(str(path), url.rstrip("/"))
-            logging.getLogger("manifest.layouts").addFilter(renamed)
-            try:
-                return _discover_folder(path, kind, layout, base, mirror_of=url)
-            finally:
-                logging.getLogger("manifest.layouts").removeFilter(renamed)
-        finally:
-            shutil.rmtree(path, ignore_errors=True)
+        if kind == "manifest":
+            raise RunError(f"{url}: --layout manifest needs a manifest file, not a folder")
+        with mirrored_folder(url) as mirror:
+            return _discover_folder(mirror, kind, layout, base, mirror_of=url)
     if kind == "manifest":
         if not is_file:
             raise RunError(f"{path}: --layout manifest needs a manifest file, not a folder")
@@ -196,17 +189,35 @@ def _unsupported(loc: str, seen: dict[str, str | None]) -> str | None:
         return None
     proto = storage.protocol(loc)
     if proto not in seen:
-        try:
-            storage.filesystem_of(loc)
-            seen[proto] = None
-        except storage.StorageError as exc:
-            seen[proto] = str(exc).split(": ", 1)[-1]
+        seen[proto] = storage.unusable(loc)
     return seen[proto]
 
 
 # labels are read from .txt files, VOC heads for <mask_source>; images are only listed
 _MIRRORED_CONTENT = (".txt",)
 _MIRROR_BATCH = 256
+
+
+@contextlib.contextmanager
+def mirrored_folder(url: str) -> Iterator[Path]:
+    """A local mirror of the folder ``url`` (see :func:`_mirror_listing`) for the folder reader
+    (:func:`manifest.from_folder` with ``check_annotations=False``: the mirrored VOC files are
+    empty), its log lines naming the URLs; removed on exit. :class:`RunError` for an empty folder."""
+    path = Path(tempfile.mkdtemp(prefix="augment-listing-"))
+    renamed = _RenameInLogs(str(path), url.rstrip("/"))
+    logger = logging.getLogger("manifest.layouts")
+    try:
+        _mirror_listing(url, path)
+        logger.addFilter(renamed)
+        yield path
+    finally:
+        logger.removeFilter(renamed)
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def unmirrored(text: str, mirror: Path, url: str) -> str:
+    """``text`` (a path, a message) with the mirror's paths named by their URLs."""
+    return text.replace(str(mirror), url.rstrip("/"))
 
 
 def _mirror_listing(url: str, into: Path) -> None:
@@ -254,7 +265,7 @@ class _RenameInLogs(logging.Filter):
 
 
 def _unmirrored(text: str, mirror: Path, url: str | None) -> str:
-    return text if url is None else text.replace(str(mirror), url.rstrip("/"))
+    return text if url is None else unmirrored(text, mirror, url)
 
 
 def _name_by_url(items: list[Item], problems: list[dict], mirror: Path, url: str) -> None:

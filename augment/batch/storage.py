@@ -198,9 +198,6 @@ def _path_in(fs: Any, url: str) -> str:
         return rest
 
 
-filesystem_of = _fs
-
-
 def describe_error(exc: BaseException) -> str:
     """One line for an error of a storage call (botocore's, aiohttp's and fsspec's included)."""
     name = type(exc).__name__

@@ -238,3 +238,30 @@ def test_a_segmentation_mask_beside_its_voc_file_on_s3(s3, tmp_path):
         assert a["mask"].shape == (48, 64) and np.array_equal(a["mask"], b["mask"])
         assert set(np.unique(a["mask"])) <= {0, 1, 2} and (a["mask"] == 1).any()
     assert ds.problems == []
+
+
+def test_a_folder_on_s3_gives_the_items_of_the_same_folder_read_locally(det, s3, tmp_path):
+    s3.put_tree(det, "folder")
+    ds = D.FolderDataset(s3.url("folder"), PIPE, seed=4, endpoint_url=s3.endpoint)
+    ref = D.FolderDataset(det, PIPE, seed=4)
+    assert [r.image for r in ds.records] == [s3.url(f"folder/im{i}.png") for i in range(N)]
+    assert [r.voc for r in ds.records] == [s3.url(f"folder/im{i}.xml") for i in range(N)]
+    for i in range(N):
+        _same(ds[i], ref[i])
+    # the folder reader's rules and reports, named by URL: an XML without its image, a classification folder
+    s3.fs.pipe_file(f"{s3.bucket}/folder/lonely.xml", b"<annotation/>")
+    ds = D.FolderDataset(s3.url("folder"), None, endpoint_url=s3.endpoint)
+    assert len(ds) == N and [p["source"] for p in ds.problems] == [s3.url("folder/lonely.xml")]
+    assert "augment-listing" not in ds.problems[0]["reason"], ds.problems  # no mirror path shown
+    cls = tmp_path / "cls"
+    for label in ("cat", "dog"):
+        (cls / label).mkdir(parents=True)
+        Image.fromarray(make_image(H, W, seed=1)).save(cls / label / f"{label}1.png")
+    s3.put_tree(cls, "cls")
+    got = D.FolderDataset(s3.url("cls"), None, endpoint_url=s3.endpoint)
+    assert sorted((it["label"], it["source"]) for it in got) == [
+        ("cat", s3.url("cls/cat/cat1.png")),
+        ("dog", s3.url("cls/dog/dog1.png")),
+    ]
+    with pytest.raises(storage.StorageError, match="no such object or folder"):
+        D.FolderDataset(s3.url("nothing-here"), None, endpoint_url=s3.endpoint)
