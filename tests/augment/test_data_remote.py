@@ -4,6 +4,8 @@ DataLoader (fork and spawn workers), item for item equal to the same files read 
 
 from __future__ import annotations
 
+import io
+import json
 import logging
 from pathlib import Path
 
@@ -58,7 +60,6 @@ def _default_storage_options():
 
 
 def _manifest(lines: list[MSample]) -> bytes:
-    import io
 
     buf = io.StringIO()
     write_manifest(lines, buf)
@@ -265,3 +266,57 @@ def test_a_folder_on_s3_gives_the_items_of_the_same_folder_read_locally(det, s3,
     ]
     with pytest.raises(storage.StorageError, match="no such object or folder"):
         D.FolderDataset(s3.url("nothing-here"), None, endpoint_url=s3.endpoint)
+
+
+REAL = Path(__file__).resolve().parents[2].parent / "shared" / "real-samples" / "manifest"
+
+
+@pytest.mark.skipif(not REAL.is_dir(), reason="shared/real-samples absent")
+def test_real_modelarts_manifests_naming_s3_objects(s3_server, tmp_path):
+    """Two real manifests exported by ModelArts name their images and VOC files by s3:// URL (keys
+    with spaces and parentheses; one VOC file shared by five images; a classification manifest
+    with Chinese labels): with those objects made on the test server, every line is an item."""
+    import s3fs
+    from skimage import data as skdata
+
+    endpoint = s3_server[0]
+    fs = s3fs.S3FileSystem(endpoint_url=endpoint, skip_instance_cache=True)
+    photo = np.ascontiguousarray(skdata.astronaut()[::2, ::2])  # 256 x 256, a real photo
+
+    buf = io.BytesIO()
+    Image.fromarray(photo).save(buf, "JPEG", quality=90)
+    jpeg = buf.getvalue()
+    voc = from_boxes("2007_000027.jpg", (256, 256, 3), np.array([[60, 20, 180, 240]], np.float32), ["person"], None)
+    made = {}
+    for name in ("sdk_object_detection_s3_hard_false.manifest", "sdk_V010_real_export_excerpt_lines1-12.manifest"):
+        for line in (REAL / name).read_text(encoding="utf-8").splitlines():
+            rec = json.loads(line)
+            made[rec["source"]] = jpeg
+            for ann in rec.get("annotation", []):
+                if ann.get("annotation-loc"):
+                    made[ann["annotation-loc"]] = voc.to_bytes()
+    for url in made:
+        bucket = url[5:].split("/", 1)[0]
+        if not fs.exists(bucket):
+            fs.mkdir(bucket)
+    fs.pipe({url[5:]: data for url, data in made.items()})
+    pipe = {"ops": [{"name": "Rotate", "angle_min": -10, "angle_max": 10, "box_policy": "clip"}, {"name": "Flip"}]}
+    det = D.ManifestDataset(REAL / "sdk_object_detection_s3_hard_false.manifest", pipe, seed=0, endpoint_url=endpoint)
+    n_lines = len((REAL / "sdk_object_detection_s3_hard_false.manifest").read_text().splitlines())
+    # one line names two VOC files for its image (a ModelArts export): left out, with the reason
+    assert len(det) == n_lines - 1
+    assert det.problems == [
+        {
+            "source": "s3://obs-ma/test/label-0220/datafiles/1 (5)_15506326179922.jpg",
+            "reason": "2 VOC annotations for one image; only one is supported",
+        }
+    ]
+    assert any(" (" in r.image for r in det.records)  # keys with spaces and parentheses
+    got = list(DataLoader(det, batch_size=2, num_workers=2, collate_fn=AT.collate))
+    items = [(s, b) for batch in got for s, b in zip(batch["source"], batch["boxes"], strict=True)]
+    assert sorted(s for s, _ in items) == sorted(r.source for r in det.records)
+    assert all(len(b) == 1 for _, b in items)  # the one box of the shared VOC file, moved with each image
+    cls = D.ManifestDataset(REAL / "sdk_V010_real_export_excerpt_lines1-12.manifest", None, endpoint_url=endpoint)
+    assert len(cls) > 0 and cls.problems == []
+    labels = [cls[i]["labels"] for i in range(len(cls))]
+    assert ["sunflowers", "向日葵"] in labels and all(cls[i]["image"].shape == (256, 256, 3) for i in range(2))
