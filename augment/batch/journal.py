@@ -5,7 +5,14 @@ command after an interruption does only the rest.
 On object storage, where an object cannot be appended to, the journal is a folder of segments
 (``.augment/journal/<start>-<pid>-<n>.jsonl``), each written whole when 256 records or 5 seconds
 have gathered, and at the end; a kill loses at most the records not yet in a segment, whose units
-are done again (to the same bytes). Resuming reads every segment, whichever engine wrote it."""
+are done again (to the same bytes). Resuming reads every segment, whichever engine wrote it, in
+name order, a later record of a unit winning.
+
+So that a long run does not leave one small object per 256 images (400,000 for 100M images, each
+a request to read on resume), every 64 segments of a run, and at its end, are compacted: their
+records are written as one object named after the last of them with ``.c.jsonl`` for ``.jsonl``
+(it sorts just before that segment, after the others), then the segments are deleted. A kill in
+between leaves both, which reads the same."""
 
 from __future__ import annotations
 
@@ -149,6 +156,7 @@ class Journal:
     journal, gathered into segments on object storage (see the module docstring)."""
 
     SEGMENT_RECORDS = 256
+    COMPACT_SEGMENTS = 64  # a run's segments gathered into one object (see the module docstring)
     # at most this long between segments (the work a kill can lose); AUGMENT_JOURNAL_SECONDS sets it
     SEGMENT_SECONDS = float(os.environ.get("AUGMENT_JOURNAL_SECONDS") or 5.0)
 
@@ -157,6 +165,8 @@ class Journal:
         self.file: TextIO | None = None
         self.pending: list[str] = []
         self.segments = 0
+        self.uncompacted: list[str] = []  # this run's segments since the last compaction
+        self.uncompacted_lines: list[str] = []
         self.started = f"{time.time_ns():x}-{os.getpid()}"
         self.last = time.monotonic()
         if isinstance(self.path, Path):
@@ -179,8 +189,26 @@ class Journal:
         name = storage.join(self.path, f"{self.started}-{self.segments:06d}.jsonl")
         storage.write(name, "".join(self.pending).encode("utf-8"))
         self.segments += 1
+        self.uncompacted.append(name)
+        self.uncompacted_lines.extend(self.pending)
         self.pending.clear()
         self.last = time.monotonic()
+        if len(self.uncompacted) >= self.COMPACT_SEGMENTS:
+            self.compact()
+
+    def compact(self) -> None:
+        """This run's segments since the last compaction as one object (see the module docstring).
+        A failure leaves the segments as they are (they read the same), with a warning."""
+        names, lines = self.uncompacted, self.uncompacted_lines
+        self.uncompacted, self.uncompacted_lines = [], []
+        if len(names) < 2:
+            return
+        target = names[-1][: -len(".jsonl")] + ".c.jsonl"
+        try:
+            storage.write(target, "".join(lines).encode("utf-8"))
+            storage.remove_many(names)
+        except OSError as exc:
+            log.warning("the journal's segments were not compacted (%s); they are read as they are", exc)
 
     def close(self) -> None:
         if self.file is None:
@@ -188,6 +216,8 @@ class Journal:
                 self.flush()
             except OSError as exc:
                 log.warning("the last journal records were not written (%s); their images are redone by a re-run", exc)
+                return
+            self.compact()
             return
         try:
             self.file.close()

@@ -54,6 +54,7 @@ __all__ = [
     "check_input",
     "check_output",
     "remove",
+    "remove_many",
     "NamedBytes",
     "is_object_store",
     "describe_error",
@@ -408,6 +409,26 @@ def remove(loc: str) -> None:
         pass
     except Exception as exc:  # noqa: BLE001
         raise _wrap(loc, exc, "cannot delete: ") from None
+
+
+def remove_many(locs: Sequence[str]) -> None:
+    """:func:`remove` of every location: local files one by one, objects in batched requests (S3's
+    DeleteObjects takes up to 1,000 keys a request)."""
+    urls = [loc for loc in locs if is_url(loc)]
+    for loc in locs:
+        if not is_url(loc):
+            remove(loc)
+    by_proto: dict[str, list[str]] = {}
+    for u in urls:
+        by_proto.setdefault(protocol(u), []).append(u)
+    for group in by_proto.values():
+        fs, _ = _fs(group[0])
+        try:
+            fs.rm([_path_in(fs, u) for u in group])
+        except FileNotFoundError:
+            pass
+        except Exception as exc:  # noqa: BLE001
+            raise _wrap(group[0], exc, f"cannot delete ({len(group)} objects): ") from None
 
 
 # --------------------------------------------------------------------------- names

@@ -255,6 +255,41 @@ def test_server_gone_mid_run_fails_the_units_it_hit_and_a_rerun_finishes(example
         own.stop()
 
 
+def test_the_journal_on_s3_is_compacted_and_resumes_the_same(example, s3, monkeypatch):
+    """A run's journal segments are gathered into one object every COMPACT_SEGMENTS segments and at
+    the end; a re-run finds every unit done. A compaction cut short (its object written, the
+    segments not yet deleted) and a unit that failed in an older segment and was written in a newer
+    one read as they should: the later record wins."""
+    spec = batch.RunSpec(
+        input=str(example / "detection"),
+        output=s3.url("out"),
+        endpoint_url=s3.endpoint,
+        pipeline={"ops": [{"name": "Rotate", "angle_min": -15, "angle_max": 15}], "seed": 7},
+    )
+    monkeypatch.setattr(batch.plan, "GROUP", 1)
+    monkeypatch.setattr(batch.journal.Journal, "SEGMENT_RECORDS", 1)  # a segment per unit
+    monkeypatch.setattr(batch.journal.Journal, "COMPACT_SEGMENTS", 3)
+    assert batch.run(spec, progress=False)["counts"]["written"] == 8
+    folder = f"{s3.bucket}/out/.augment/journal"
+    names = [p.rsplit("/", 1)[1] for p in sorted(s3.fs.find(folder))]
+    assert [n.rsplit("-", 1)[1] for n in names] == ["000002.c.jsonl", "000005.c.jsonl", "000007.c.jsonl"], names
+    assert [len(s3.fs.cat_file(f"{folder}/{n}").splitlines()) for n in names] == [3, 3, 2]
+    added: list[dict] = []
+    real_add = batch.journal.Journal.add
+    monkeypatch.setattr(batch.journal.Journal, "add", lambda self, rec: (added.append(rec), real_add(self, rec)))
+    assert batch.run(spec, progress=False)["counts"]["written"] == 8 and added == []
+    # a compaction cut short: the first object's segments back beside it
+    first = s3.fs.cat_file(f"{folder}/{names[0]}").splitlines(keepends=True)
+    stem = names[0][: -len("000002.c.jsonl")]
+    for k, line in enumerate(first):
+        s3.fs.pipe_file(f"{folder}/{stem}{k:06d}.jsonl", line)
+    # a unit recorded as failed in a segment older than every other
+    rec = json.loads(first[0])
+    s3.fs.pipe_file(f"{folder}/0-0-000000.jsonl", json.dumps({"unit": rec["unit"], "status": "failed"}).encode())
+    s3.fs.invalidate_cache()
+    assert batch.run(spec, progress=False)["counts"]["written"] == 8 and added == []
+
+
 def test_a_killed_run_resumes_on_s3(example, tmp_path, s3):
     """SIGKILL mid-run (no clean-up at all), then the same command: the journal's segments on the
     bucket say what was done, the rest is done, the output equals a clean run's."""
