@@ -164,12 +164,19 @@ def cmd_example(args: argparse.Namespace) -> int:
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
+    from .batch import storage
     from .preview import preview
 
+    storage.configure(args.endpoint_url)
     pipeline = load_pipeline(args)
     n = preview(args.input, pipeline, args.output, count=args.count, copies=args.copies, layout=args.layout)
     print(f"augment preview: {n} inputs with {args.copies} augmented copies each -> {args.output}", file=sys.stderr)
     return 0
+
+
+def _endpoint_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--endpoint-url", metavar="URL", help="the object store's endpoint for s3:// and obs:// "
+                   "(default: AWS_ENDPOINT_URL / fsspec's settings; for obs://, OBS_ENDPOINT or S3_ENDPOINT)")
 
 
 def _int_in(lo: int, hi: int | None, what: str) -> Any:
@@ -220,8 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where the work runs: this machine (default) or a Ray cluster (the 'ray' extra)")
     p.add_argument("--address", metavar="ADDR", help="the Ray cluster (ray://host:10001 or host:6379; default: "
                    "the RAY_ADDRESS variable, else a local cluster for this run)")
-    p.add_argument("--endpoint-url", metavar="URL", help="the object store's endpoint for s3:// and obs:// "
-                   "(default: AWS_ENDPOINT_URL / fsspec's settings; for obs://, OBS_ENDPOINT or S3_ENDPOINT)")
+    _endpoint_arg(p)
     p.add_argument("--quality", type=_int_in(1, 100, "--quality"), default=95, help="JPEG quality, 1-100 (default 95)")
     p.add_argument("--usage", type=str.upper, choices=["TRAIN", "EVAL", "TEST", "INFERENCE", "INHERIT"],
                    help="usage of every output line (default: TRAIN for a folder, the input's own for a manifest)")
@@ -251,6 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="PNG file to write")
     _pipeline_args(p)
     p.add_argument("--layout", default="auto", choices=["auto", "classification", "detection", "manifest"])
+    _endpoint_arg(p)
     p.add_argument("--count", type=_int_in(1, 64, "--count"), default=4, help="inputs to show, 1-64 (default 4)")
     p.add_argument("--copies", type=_int_in(1, 16, "--copies"), default=3,
                    help="augmented copies per input, 1-16 (default 3)")

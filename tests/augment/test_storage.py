@@ -455,3 +455,17 @@ def test_other_fsspec_file_systems_get_a_temporary_name_and_a_move(example, tmp_
     summary = json.loads(mem.cat_file("/augment-test/out/summary.json"))
     assert summary["counts"]["written"] == 16
     mem.rm("/augment-test", recursive=True)
+
+
+def test_preview_of_a_folder_on_s3_is_the_local_folders_sheet(example, tmp_path, s3):
+    """``augment preview`` reads a folder on a bucket (--endpoint-url) as it reads a local one: the
+    same sheet, pixel for pixel (the captions name the same relative files)."""
+    import numpy as np
+    from PIL import Image
+
+    src = s3.put_tree(example / "detection", "in")
+    args = ["--op", "Rotate(angle_min=-15, angle_max=15)", "--seed", "3", "--count", "2", "--copies", "2"]
+    assert main(["preview", str(example / "detection"), "-o", str(tmp_path / "local.png"), *args]) == 0
+    assert main(["preview", src, "-o", str(tmp_path / "s3.png"), *args, "--endpoint-url", s3.endpoint]) == 0
+    a, b = np.asarray(Image.open(tmp_path / "local.png")), np.asarray(Image.open(tmp_path / "s3.png"))
+    assert a.shape == b.shape and a.shape[0] > 100 and np.array_equal(a, b)
