@@ -54,9 +54,16 @@ def _table(title: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
 
 # ---------------------------------------------------------------------- validate
+_REMOTE_NOT_READ = (
+    "{n} annotation file(s) in object storage not read (this command reads local files; "
+    "`augment run` and augment.data read obs:// and s3://)"
+)
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     total = 0
     samples = 0
+    remote = 0
     for f in args.files:
         reader = iter_manifest(f, strict=False)
         try:
@@ -65,6 +72,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 if args.voc:
                     for loc in voc_paths(s, f):
                         if is_remote(loc):
+                            remote += 1
                             continue
                         try:
                             read_voc(loc)
@@ -79,6 +87,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print(err)
         total += len(reader.errors)
     print(f"{len(args.files)} file(s), {samples} valid sample(s), {total} problem(s)", file=sys.stderr)
+    if remote:
+        print(_REMOTE_NOT_READ.format(n=remote), file=sys.stderr)
     return 1 if total else 0
 
 
@@ -90,6 +100,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     label_samples: Counter = Counter()
     objects: Counter = Counter()
     n = 0
+    remote = 0
     reader = iter_manifest(args.file, strict=False)
     for s in reader:
         n += 1
@@ -103,6 +114,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
         if args.voc:
             for loc in voc_paths(s, args.file):
                 if is_remote(loc):
+                    remote += 1
                     continue
                 try:
                     objects.update(o.name for o in read_voc(loc).objects)
@@ -121,6 +133,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
         print(_table(("VOC object", "objects"), sorted(objects.items(), key=lambda kv: (-kv[1], kv[0]))))
     for err in reader.errors:
         print(f"warning: {err}", file=sys.stderr)
+    if remote:
+        print("warning: " + _REMOTE_NOT_READ.format(n=remote) + "; their objects are not counted", file=sys.stderr)
     return 1 if reader.errors else 0
 
 

@@ -34,6 +34,19 @@ def test_validate_checks_voc_files(tmp_path, capsys):
     assert "has no shape" in capsys.readouterr().out
 
 
+def test_validate_and_stats_say_which_voc_files_in_object_storage_they_did_not_read(tmp_path, capsys):
+    (tmp_path / "a.xml").write_text(voc_text())
+    m = tmp_path / "m.manifest"
+    write_manifest([Sample.detection("a.jpg", "./a.xml"), Sample.detection("s3://b/x.jpg", "s3://b/x.xml"),
+                    Sample.detection("obs://b/y.jpg", "obs://b/y.xml")], m)
+    assert main(["validate", "--voc", str(m)]) == 0
+    err = capsys.readouterr().err
+    assert "3 valid sample(s), 0 problem(s)" in err
+    assert "2 annotation file(s) in object storage not read" in err
+    assert main(["stats", "--voc", str(m)]) == 0
+    assert "2 annotation file(s) in object storage not read" in capsys.readouterr().err
+
+
 @pytest.mark.skipif(not REAL.is_dir(), reason="shared/real-samples absent")
 def test_validate_all_real_manifests(capsys):
     files = sorted(str(p) for p in (REAL / "manifest").iterdir())
