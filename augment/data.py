@@ -194,11 +194,9 @@ def _records(samples: Iterable[Any], base: str | os.PathLike | None, problems: l
         image = storage.resolve(s.source, anchor)
         vocs = [storage.resolve(loc, anchor) for loc in s.annotation_locs]
         reason = cannot_read(image) or next((r for r in map(cannot_read, vocs) if r), None)
-        if reason is not None:
-            pass
-        elif len(vocs) > 1:
+        if reason is None and len(vocs) > 1:
             reason = f"{len(vocs)} VOC annotations for one image; only one is supported"
-        elif not vocs and not s.labels:
+        elif reason is None and not vocs and not s.labels:
             reason = "image without annotation"
         if reason is not None:
             log.warning("left out: %s: %s", s.source, reason)
@@ -206,17 +204,6 @@ def _records(samples: Iterable[Any], base: str | os.PathLike | None, problems: l
             continue
         out.append(Record(s.source, image, vocs[0] if vocs else None, tuple(s.labels), s.usage))
     return out
-
-
-def _use_endpoint(endpoint_url: str | None) -> None:
-    """Read URLs through ``endpoint_url`` in this process (a dataset's ``endpoint_url=``; None
-    leaves the process's setting alone)."""
-    if endpoint_url is None:
-        return
-    from .batch import storage
-
-    if storage.options().get("endpoint_url") != endpoint_url:
-        storage.configure(endpoint_url)
 
 
 def _as_pipeline(pipeline: Any) -> Pipeline:
@@ -363,7 +350,6 @@ class AugmentedDataset:
         ops, seed, policy = state.pop("_pipeline_parts")
         self.__dict__.update(state)
         self.pipeline = Pipeline(ops, seed=seed, box_policy=policy)
-        _use_endpoint(self.__dict__.get("endpoint_url"))  # a spawned worker starts without the parent's
 
     # ----------------------------------------------------------------- sequence protocol
     def __len__(self) -> int:
@@ -414,19 +400,23 @@ class AugmentedDataset:
                     vocs.append(rec.voc)
         if not images and not vocs:
             return [self[key] for key in keys]
-        try:
-            storage.prefetch(vocs, MAX_VOC_BYTES + 1)
-            storage.prefetch(images, max_file_bytes(self.max_pixels))
-            return [self[key] for key in keys]
-        finally:
-            storage.drop_prefetched()  # what a failed or resampled item left unread
+        with storage.using(self.__dict__.get("endpoint_url")):
+            try:
+                storage.prefetch(vocs, MAX_VOC_BYTES + 1)
+                storage.prefetch(images, max_file_bytes(self.max_pixels))
+                return [self[key] for key in keys]
+            finally:
+                storage.drop_prefetched()  # what a failed or resampled item left unread
 
     # ----------------------------------------------------------------- loading
     def load(self, index: int) -> Sample:
         """Image ``index`` un-augmented, as a :class:`Sample` (validated; :class:`LoadError` if not usable)."""
+        from .batch import storage
+
         rec = self.records[index]
         try:
-            return self._load(rec)
+            with storage.using(self.__dict__.get("endpoint_url")):  # this dataset's endpoint, in any worker
+                return self._load(rec)
         except LoadError as exc:
             exc.index = index
             raise
@@ -610,34 +600,45 @@ class ManifestDataset(AugmentedDataset):
 
     def __init__(self, manifest: Any, pipeline: Any = None, *, usage: Any = None, strict: bool = True,
                  **kwargs: Any) -> None:
-        from manifest import Manifest, filter_samples, read_manifest
+        from manifest import filter_samples
 
         from .batch import storage
 
         problems: list = []
-        _use_endpoint(kwargs.get("endpoint_url"))
-        base: str | os.PathLike | None
-        if isinstance(manifest, str) and storage.is_url(manifest):
-            data = storage.read(manifest)  # a StorageError names the URL and the cause
-            m = read_manifest(storage.NamedBytes(data, manifest), strict=strict)
-            base = manifest
-            for err in m.errors:
-                problems.append({"source": manifest, "reason": str(err)})
-            samples: Iterable[Any] = m
-        elif isinstance(manifest, (str, os.PathLike)):
-            m = read_manifest(manifest, strict=strict)
-            base = m.path
-            for err in m.errors:
-                problems.append({"source": str(manifest), "reason": str(err)})
-            samples = m
-        elif isinstance(manifest, Manifest):
-            base, samples = manifest.path, manifest
-        else:
-            base, samples = None, manifest
-        if usage is not None:
-            samples = filter_samples(samples, usage=usage)
-        records = _records(samples, base, problems)
+        with storage.using(kwargs.get("endpoint_url")):
+            samples, base = _manifest_samples(manifest, strict, problems)
+            if usage is not None:
+                samples = filter_samples(samples, usage=usage)
+            records = _records(samples, base, problems)
         super().__init__(records, pipeline, problems=problems, **kwargs)
+
+
+def _manifest_samples(manifest: Any, strict: bool, problems: list) -> tuple[Iterable[Any], Any]:
+    """The samples of a :class:`ManifestDataset`'s ``manifest`` (a path, a URL, a Manifest or the
+    samples themselves) and the anchor of their relative paths; bad lines go to ``problems``."""
+    from manifest import Manifest, read_manifest
+
+    from .batch import storage
+
+    base: str | os.PathLike | None
+    if isinstance(manifest, str) and storage.is_url(manifest):
+        data = storage.read(manifest)  # a StorageError names the URL and the cause
+        m = read_manifest(storage.NamedBytes(data, manifest), strict=strict)
+        base = manifest
+        for err in m.errors:
+            problems.append({"source": manifest, "reason": str(err)})
+        samples: Iterable[Any] = m
+    elif isinstance(manifest, (str, os.PathLike)):
+        m = read_manifest(manifest, strict=strict)
+        base = m.path
+        for err in m.errors:
+            problems.append({"source": str(manifest), "reason": str(err)})
+        samples = m
+    elif isinstance(manifest, Manifest):
+        base, samples = manifest.path, manifest
+    else:
+        base, samples = None, manifest
+    return samples, base
 
 
 class FolderDataset(AugmentedDataset):
@@ -651,9 +652,9 @@ class FolderDataset(AugmentedDataset):
 
         from .batch import storage
 
-        _use_endpoint(kwargs.get("endpoint_url"))
         if isinstance(path, str) and storage.is_url(path):
-            records, problems = _remote_folder(path, layout)
+            with storage.using(kwargs.get("endpoint_url")):
+                records, problems = _remote_folder(path, layout)
         else:
             m = from_folder(path, layout, check_images=False)
             problems = [{"source": str(getattr(e, "path", "") or ""), "reason": str(e)} for e in m.errors]

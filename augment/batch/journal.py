@@ -167,6 +167,7 @@ class Journal:
         self.segments = 0
         self.uncompacted: list[str] = []  # this run's segments since the last compaction
         self.uncompacted_lines: list[str] = []
+        self.compacting = True
         self.started = f"{time.time_ns():x}-{os.getpid()}"
         self.last = time.monotonic()
         if isinstance(self.path, Path):
@@ -201,14 +202,25 @@ class Journal:
         A failure leaves the segments as they are (they read the same), with a warning."""
         names, lines = self.uncompacted, self.uncompacted_lines
         self.uncompacted, self.uncompacted_lines = [], []
-        if len(names) < 2:
+        if len(names) < 2 or not self.compacting:
             return
         target = names[-1][: -len(".jsonl")] + ".c.jsonl"
         try:
             storage.write(target, "".join(lines).encode("utf-8"))
-            storage.remove_many(names)
         except OSError as exc:
             log.warning("the journal's segments were not compacted (%s); they are read as they are", exc)
+            return
+        try:
+            storage.remove_many(names)
+        except OSError as exc:
+            # a store that refuses batched deletes (some S3-compatible ones do): the compacted object
+            # would only double what is read on resume; it goes, and so does compaction for this run
+            self.compacting = False
+            try:
+                storage.remove(target)
+            except OSError:
+                pass  # both remain: they read the same
+            log.warning("the journal's segments cannot be deleted (%s); compaction is off for this run", exc)
 
     def close(self) -> None:
         if self.file is None:

@@ -229,25 +229,32 @@ def _mirror_listing(url: str, into: Path) -> None:
         raise RunError(f"{url}: no objects under this folder")
     wanted = []
     made: set[str] = set()
+    base = url.rstrip("/") + "/"
     for rel, size in objects:
         if rel.startswith("/") or ".." in rel.split("/"):
             continue  # not a name inside the folder
         target = into / rel
         parent = str(target.parent)
-        if parent not in made:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            made.add(parent)
-        target.touch()
+        try:
+            if parent not in made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(parent)
+            target.touch()
+        except OSError as exc:  # "a" and "a/b" both objects, a name too long for this disk
+            raise RunError(f"{base + rel}: this object's name cannot be read as a folder tree here "
+                           f"({exc.strerror or exc}); rename it or give a manifest") from None
         if rel.lower().endswith(_MIRRORED_CONTENT) and size <= (1 << 20):
             wanted.append(rel)
-    base = url.rstrip("/") + "/"
-    for i in range(0, len(wanted), _MIRROR_BATCH):
-        storage.prefetch([base + r for r in wanted[i:i + _MIRROR_BATCH]], 1 << 20)
-        for rel in wanted[i:i + _MIRROR_BATCH]:
-            try:
-                (into / rel).write_bytes(storage.read(base + rel, 1 << 20))
-            except OSError as exc:
-                raise RunError(f"{base + rel}: cannot read the label file: {exc}") from None
+    try:
+        for i in range(0, len(wanted), _MIRROR_BATCH):
+            storage.prefetch([base + r for r in wanted[i:i + _MIRROR_BATCH]], 1 << 20)
+            for rel in wanted[i:i + _MIRROR_BATCH]:
+                try:
+                    (into / rel).write_bytes(storage.read(base + rel, 1 << 20))
+                except OSError as exc:
+                    raise RunError(f"{base + rel}: cannot read the label file: {exc}") from None
+    finally:
+        storage.drop_prefetched()  # what a failed batch left unread
 
 
 class _RenameInLogs(logging.Filter):

@@ -67,7 +67,27 @@ class RunSpec:
         d["split"] = None if self.split is None else [list(p) for p in self.split]
         d.pop("output")
         d.pop("copies")  # more copies later is fine: copy k is the same whatever the count
+        if _picks_by_table(self.pipeline):
+            # SomeOf and a shuffled Sequential draw their picks from a table since 4369f90: a run
+            # begun before must not be finished with other picks (it is refused as other settings)
+            d["draws"] = DRAWS_VERSION
         return d
+
+
+#: the version of the containers' pick draws (see fingerprint)
+DRAWS_VERSION = 2
+
+
+def _picks_by_table(config: object) -> bool:
+    """Whether a pipeline config holds a SomeOf or a shuffled Sequential, at any depth."""
+    if isinstance(config, dict):
+        name = config.get("name")
+        if name == "SomeOf" or (name == "Sequential" and config.get("random_order")):
+            return True
+        return any(_picks_by_table(v) for v in config.values())
+    if isinstance(config, (list, tuple)):
+        return any(_picks_by_table(v) for v in config)
+    return False
 
 
 def _absolute(loc: str) -> str:

@@ -25,11 +25,12 @@ Without fsspec (the ``cloud`` extra), a URL gets a :class:`StorageError` naming 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import posixpath
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from ..errors import RunError, StorageError
@@ -40,6 +41,7 @@ __all__ = [
     "is_url",
     "unusable",
     "configure",
+    "using",
     "options",
     "read",
     "prefetch",
@@ -66,7 +68,18 @@ _OBJECT_STORES = {"s3", "s3a", "obs", "gs", "gcs", "az", "abfs", "abfss", "oss"}
 _lock = threading.Lock()
 _FS: dict[tuple, Any] = {}
 _OPTIONS: dict[str, Any] = {"endpoint_url": None}
-_PREFETCHED: dict[str, bytes | BaseException] = {}
+
+
+class _ThreadState(threading.local):
+    """Per thread: what :func:`prefetch` fetched for this thread's reads (url -> (the byte limit it
+    was fetched with, the bytes or the error)), and the endpoint a :func:`using` block set."""
+
+    def __init__(self) -> None:
+        self.prefetched: dict[str, tuple[int | None, bytes | BaseException]] = {}
+        self.endpoint: str | None = None
+
+
+_THREAD = _ThreadState()
 
 
 class NamedBytes(io.BytesIO):
@@ -104,10 +117,25 @@ def options() -> dict[str, Any]:
     return dict(_OPTIONS)
 
 
+@contextlib.contextmanager
+def using(endpoint_url: str | None) -> Iterator[None]:
+    """Within the block, this thread's reads and writes go through ``endpoint_url`` (a dataset's
+    own endpoint, whatever the process's :func:`configure` says); None: the process's setting."""
+    if endpoint_url is None:
+        yield
+        return
+    before = _THREAD.endpoint
+    _THREAD.endpoint = endpoint_url
+    try:
+        yield
+    finally:
+        _THREAD.endpoint = before
+
+
 def reset_after_fork() -> None:
     """A forked worker must not share its parent's connections (an asyncio loop, sockets)."""
     _FS.clear()
-    _PREFETCHED.clear()
+    _THREAD.prefetched.clear()
     _POOL.clear()  # its threads did not survive the fork
 
 
@@ -126,7 +154,8 @@ def _env(*names: str) -> str | None:
 def _fs(url: str) -> tuple[Any, str]:
     """The fsspec filesystem for ``url`` and the path inside it (cached per protocol)."""
     proto = protocol(url)
-    key = (proto, os.getpid())
+    chosen = _THREAD.endpoint or _OPTIONS.get("endpoint_url")
+    key = (proto, chosen, os.getpid())
     fs = _FS.get(key)
     if fs is None:
         try:
@@ -135,7 +164,7 @@ def _fs(url: str) -> tuple[Any, str]:
             raise StorageError(f"{url}: reading or writing URLs needs fsspec: pip install '{CLOUD_EXTRA}'") from None
         kw: dict[str, Any] = {}
         target = "s3" if proto in ("obs", "s3a") else proto
-        endpoint = _OPTIONS.get("endpoint_url")
+        endpoint = chosen
         if proto == "obs":
             endpoint = endpoint or _env("OBS_ENDPOINT", "S3_ENDPOINT")
             if not endpoint:
@@ -242,8 +271,12 @@ def read(loc: str, max_bytes: int | None = None) -> bytes:
     URL), at most ``max_bytes`` (a larger file is an error, read no further)."""
     if not is_url(loc):
         return read_regular(loc[7:] if loc.startswith("file://") else loc, max_bytes=max_bytes)
-    got = _PREFETCHED.pop(loc, None)
-    if got is None:
+    entry = _THREAD.prefetched.pop(loc, None)
+    if entry is not None and (entry[0] is None or (max_bytes is not None and entry[0] >= max_bytes)):
+        got = entry[1]  # fetched with a limit at least as wide as this read's
+        if isinstance(got, bytes) and max_bytes is not None and len(got) > max_bytes:
+            got = _too_big(loc, len(got), max_bytes)
+    else:
         got = _fetch([loc], max_bytes)[loc]
     if isinstance(got, BaseException):
         raise got
@@ -295,13 +328,15 @@ def _fetch(urls: Sequence[str], max_bytes: int | None) -> dict[str, bytes | Base
 def prefetch(locs: Iterable[str | None], max_bytes: int | None = None) -> None:
     """Fetch the URLs among ``locs`` concurrently, for the :func:`read` calls that follow (a group's
     images and annotations); local paths are left to be read when asked for."""
-    urls = list(dict.fromkeys(loc for loc in locs if loc and is_url(loc) and loc not in _PREFETCHED))
+    mine = _THREAD.prefetched
+    urls = list(dict.fromkeys(loc for loc in locs if loc and is_url(loc) and loc not in mine))
     if urls:
-        _PREFETCHED.update(_fetch(urls, max_bytes))
+        mine.update((u, (max_bytes, v)) for u, v in _fetch(urls, max_bytes).items())
 
 
 def drop_prefetched() -> None:
-    _PREFETCHED.clear()
+    """Forget what this thread prefetched and did not read."""
+    _THREAD.prefetched.clear()
 
 
 def exists(loc: str) -> bool:

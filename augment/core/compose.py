@@ -24,8 +24,9 @@ its own choice stream, and every probability ``p`` from its position's gate stre
 sample is the same in any process and worker count, and adding a branch does not change the draws
 of the operators outside it. A choice takes as few draws as it can: OneOf and Sometimes one;
 SomeOf one for ``k`` when it is a range, then one that picks among all the ``k``-subsets (or, in
-random order, the ordered picks) while there are at most 4,096 of them, else one per pick; a
-shuffled Sequential one while its orders are at most 4,096 (6 operators), else one per position.
+random order, the ordered picks) while there are at most 4,096 of them holding at most 16,384
+indices, else one per pick; a shuffled Sequential one while its orders are that few (up to 6
+operators), else one per position.
 
 **Replay.** A container records :class:`Branches`: the indices of the children that ran, in the
 order they ran, and each one's params (:data:`~augment.core.base.SKIPPED` for a child its ``p``
@@ -193,7 +194,8 @@ def compile_tree(
         kids.append(kid)
     node.kids = tuple(kids)
     node.fixed = op.fixed()
-    node.single = op.single_draw()
+    # one draw through choose_from, unless a subclass chooses its own way (then its choose runs)
+    node.single = op.single_draw() and type(op).choose in _BUILTIN_CHOOSE
     return node
 
 
@@ -679,17 +681,18 @@ class Sometimes(Container):
         return fixed if fixed is not None else self.choose_from(float(rng.random()))
 
 
-#: the largest number of picks listed in a table (beyond it, a pick is drawn one index at a time)
+#: the most picks a table lists, and the most indices it holds (beyond, a pick is drawn index by index)
 _TABLE_MAX = 4096
+_TABLE_INDICES = 16384
 
 
 @functools.lru_cache(maxsize=256)
 def _table(n: int, k: int, ordered: bool) -> tuple[tuple[int, ...], ...] | None:
     """Every pick of ``k`` distinct indices of ``range(n)``, in lexicographic order: the
     combinations (in list order) or, ``ordered``, the permutations; None when there are more than
-    :data:`_TABLE_MAX`."""
+    :data:`_TABLE_MAX` or they hold more than :data:`_TABLE_INDICES` indices in all."""
     count = math.perm(n, k) if ordered else math.comb(n, k)
-    if count > _TABLE_MAX:
+    if count > _TABLE_MAX or count * k > _TABLE_INDICES:
         return None
     make = itertools.permutations if ordered else itertools.combinations
     return tuple(make(range(n), k))
@@ -706,9 +709,10 @@ def _pick(rng: Any, n: int, k: int, ordered: bool) -> tuple[int, ...]:
     (``ordered``) in a uniformly random order.
 
     One draw ``u`` chooses the pick from the lexicographic list of them all (entry
-    ``floor(u * count)``) while there are at most :data:`_TABLE_MAX` (5 choose 2: 10; 5 of 5 in
-    order: 120); beyond that, ``k`` draws choose one index each (the first ``k`` steps of a
-    Fisher-Yates shuffle; numpy's ``choice`` costs ~20 us)."""
+    ``floor(u * count)``) while there are at most :data:`_TABLE_MAX` holding at most
+    :data:`_TABLE_INDICES` indices (5 choose 2: 10; 5 of 5 in order: 120); beyond that, ``k``
+    draws choose one index each (the first ``k`` steps of a Fisher-Yates shuffle; numpy's
+    ``choice`` costs ~20 us)."""
     table = _table(n, k, ordered)
     if table is not None:
         return _entry(table, float(rng.random())) if len(table) > 1 else table[0]
@@ -721,6 +725,9 @@ def _pick(rng: Any, n: int, k: int, ordered: bool) -> tuple[int, ...]:
         order[i], order[j] = order[j], order[i]
     picked = order[:k]
     return tuple(picked) if ordered else tuple(sorted(picked))
+
+
+_BUILTIN_CHOOSE = frozenset({Sequential.choose, OneOf.choose, SomeOf.choose, Sometimes.choose})
 
 
 def leaves(ops: Iterable[Operator]) -> Iterator[Operator]:

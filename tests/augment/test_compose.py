@@ -539,6 +539,50 @@ def test_a_container_config_is_checked_like_an_operator_config():
         A.Sequential.check_config({"ops": [{"name": "Blur", "k_min": 0}]})
 
 
+class _Counting:
+    """A stand-in for a choice stream that counts its draws."""
+
+    def __init__(self, values):
+        self.values, self.drawn = list(values), 0
+
+    def random(self, size=None):
+        if size is None:
+            self.drawn += 1
+            return self.values.pop(0)
+        self.drawn += size
+        return [self.values.pop(0) for _ in range(size)]
+
+
+def test_a_choice_takes_as_few_draws_as_documented():
+    ops = [A.Blur(sigma_min=0, sigma_max=0) for _ in range(16)]
+    for op, draws in (
+        (A.SomeOf(ops[:5], n=2), 1),  # one pick among the 10 pairs
+        (A.SomeOf(ops[:5], n=(1, 3)), 2),  # the count, then the pick
+        (A.SomeOf(ops[:5], n=5), 0),  # all, in order: nothing to draw
+        (A.SomeOf(ops[:5], n=0), 0),
+        (A.Sequential(ops[:6], random_order=True), 1),  # 720 orders: one draw
+        (A.Sequential(ops[:7], random_order=True), 7),  # 5,040: one per position
+        (A.SomeOf(ops, n=8), 8),  # 12,870 subsets: one per pick
+        (A.OneOf(ops[:3]), 1),
+        (A.Sometimes(0.5, ops[0]), 1),
+    ):
+        rng = _Counting([0.3] * 20)
+        op.choose(rng)
+        assert rng.drawn == draws, (op, rng.drawn)
+        assert op.single_draw() == (draws == 1), op  # the compiled plan's one-draw path
+
+
+def test_a_subclass_choosing_its_own_way_is_honoured_by_the_compiled_plan():
+    class Last(A.OneOf):
+        def choose(self, rng):
+            rng.random()
+            return (len(self.ops) - 1,)
+
+    pipe = A.Pipeline([Last([A.Blur(), A.Sharpen(), A.LightContrast(func="linear")])], seed=0)
+    assert pipe._trees is not None
+    assert all(pipe(TINY, index=i, return_params=True)[1][0].ran == (2,) for i in range(20))
+
+
 def test_the_compiled_plan_draws_and_records_as_the_generic_plan():
     """A pipeline plans its tree from positions resolved once (compose.compile_tree); the generic
     per-call plan (compose.plan, still used for replay) must give the same images, boxes, params
@@ -548,13 +592,26 @@ def test_the_compiled_plan_draws_and_records_as_the_generic_plan():
         A.Pipeline(
             [
                 A.Flip(p=0.5),
-                A.OneOf([A.Blur(), A.LightArithmetic(), A.Sometimes(0.5, A.Saturation(), A.Grayscale())], weights=[1, 2, 1]),
+                A.OneOf(
+                    [A.Blur(), A.LightArithmetic(), A.Sometimes(0.5, A.Saturation(), A.Grayscale())], weights=[1, 2, 1]
+                ),
                 A.SomeOf([*leafy, A.Sequential(leafy, random_order=True), A.LightContrast(func="linear")], n=(0, None)),
             ],
             seed=3,
         ),
-        A.Pipeline([A.Sequential([A.OneOf(leafy, box_policy="drop_image"), A.SomeOf(leafy, n=2, random_order=True)], p=0.8)], seed=1),
-        A.Pipeline([A.Sometimes(0.3, leafy, A.OneOf(leafy)), A.Rotate(angle_min=-90, angle_max=90, p=0.5)], seed=9, box_policy="clip"),
+        A.Pipeline(
+            [A.Sequential([A.OneOf(leafy, box_policy="drop_image"), A.SomeOf(leafy, n=2, random_order=True)], p=0.8)],
+            seed=1,
+        ),
+        A.Pipeline(
+            [A.Sometimes(0.3, leafy, A.OneOf(leafy)), A.Rotate(angle_min=-90, angle_max=90, p=0.5)],
+            seed=9,
+            box_policy="clip",
+        ),
+        # one draw from a table (unordered, fixed k), and past the tables (7 shuffled: index by index)
+        A.Pipeline(
+            [A.SomeOf([*leafy, A.Blur()], n=2), A.Sequential([*leafy, *leafy, A.Blur()], random_order=True)], seed=4
+        ),
     ]
     s = _sample()
     img = make_image(seed=2)

@@ -83,6 +83,28 @@ def test_augment_run_takes_containers_the_same_at_any_worker_count(tmp_path):
     assert len(m) == summary["counts"]["written"]
 
 
+def test_a_run_begun_before_the_table_picks_is_not_finished_with_other_picks(tmp_path):
+    """SomeOf's picks changed (one draw from a table): the run's recorded settings carry the draw
+    version when the pipeline has a SomeOf or a shuffled Sequential, so a run recorded without it
+    (begun by an older version) is refused rather than finished with other picks; a pipeline
+    without them resumes across the change."""
+    src = tmp_path / "in"
+    _write_detection(src, n=2)
+    ops = tmp_path / "pipeline.json"
+    ops.write_text(json.dumps(COMPOSED))
+    out = tmp_path / "out"
+    assert main(["run", str(src), "-o", str(out), "--ops", str(ops), "--quiet"]) == 0
+    run_json = out / ".augment" / "run.json"
+    recorded = json.loads(run_json.read_text())
+    assert recorded["draws"] == 2
+    del recorded["draws"]  # as an older version wrote it
+    run_json.write_text(json.dumps(recorded))
+    assert main(["run", str(src), "-o", str(out), "--ops", str(ops), "--quiet"]) == 1
+    plain = tmp_path / "plain"
+    assert main(["run", str(src), "-o", str(plain), "--op", "Flip()", "--quiet"]) == 0
+    assert "draws" not in json.loads((plain / ".augment" / "run.json").read_text())
+
+
 def _det(tmp_path: Path) -> Path:
     d = tmp_path / "det"
     _write_detection(d, n=8)

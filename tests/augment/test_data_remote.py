@@ -146,7 +146,7 @@ def test_a_batch_is_fetched_in_one_round_of_requests(remote, s3, monkeypatch):
         sorted(s3.url(f"sets/data/im{i}.xml") for i in (1, 2, 3, 4)),
         sorted(s3.url(f"sets/data/im{i}.png") for i in (1, 2, 3, 4)),
     ]
-    assert storage._PREFETCHED == {}  # nothing left behind for the next batch
+    assert storage._THREAD.prefetched == {}  # nothing left behind for the next batch
     calls.clear()
     single = ds[5]
     assert single["index"] == 5 and len(calls) == 2  # ds[i]: the VOC file, then the image
@@ -165,7 +165,7 @@ def test_a_missing_object_is_a_load_error_naming_the_url_and_on_error_skip_goes_
     assert err.value.index == 3 and err.value.source == "gone.png"
     with pytest.raises(D.LoadError, match=r"s3://.*/d/gone\.xml: cannot read: no such object"):
         ds.__getitems__([0, 4])
-    assert storage._PREFETCHED == {}
+    assert storage._THREAD.prefetched == {}
     skip = D.ManifestDataset(url, None, seed=0, endpoint_url=s3.endpoint, on_error="skip")
     with caplog.at_level(logging.WARNING, logger="augment.data"):
         got = skip.__getitems__([3, 4])
@@ -320,3 +320,27 @@ def test_real_modelarts_manifests_naming_s3_objects(s3_server, tmp_path):
     assert len(cls) > 0 and cls.problems == []
     labels = [cls[i]["labels"] for i in range(len(cls))]
     assert ["sunflowers", "向日葵"] in labels and all(cls[i]["image"].shape == (256, 256, 3) for i in range(2))
+
+
+def test_each_dataset_reads_through_its_own_endpoint(remote, s3):
+    """The endpoint is a dataset's, not the process's: another dataset (or storage.configure) with
+    another endpoint in the same process does not move this one's reads."""
+    url, local = remote
+    ds = D.ManifestDataset(url, None, seed=0, endpoint_url=s3.endpoint)
+    nowhere = "http://127.0.0.1:9"  # nothing listens there
+    other = D.ManifestDataset([MSample.detection("s3://x/a.png", "s3://x/a.xml")], None, endpoint_url=nowhere)
+    storage.configure(nowhere)
+    ref = D.ManifestDataset(local, None, seed=0)
+    _same(ds[1], ref[1])
+    for a, b in zip(ds.__getitems__([2, 3]), [ref[2], ref[3]], strict=True):
+        _same(a, b)
+    with pytest.raises(D.LoadError, match=r"s3://x/a\.png"):
+        other[0]
+
+
+def test_a_folder_whose_object_names_cannot_be_a_tree_is_a_clear_error(det, s3):
+    s3.put_tree(det, "clash")
+    s3.fs.pipe_file(f"{s3.bucket}/clash/im1.png/extra.png", b"x")  # "im1.png" is an object and a folder
+    with pytest.raises(storage.StorageError, match=r"clash/im1\.png/extra\.png: this object's name cannot be read"):
+        D.FolderDataset(s3.url("clash"), None, endpoint_url=s3.endpoint)
+    assert storage._THREAD.prefetched == {}

@@ -290,6 +290,32 @@ def test_the_journal_on_s3_is_compacted_and_resumes_the_same(example, s3, monkey
     assert batch.run(spec, progress=False)["counts"]["written"] == 8 and added == []
 
 
+def test_a_store_refusing_batched_deletes_turns_compaction_off_and_loses_nothing(example, s3, monkeypatch, caplog):
+    spec = batch.RunSpec(
+        input=str(example / "detection"),
+        output=s3.url("out"),
+        endpoint_url=s3.endpoint,
+        pipeline={"ops": [{"name": "Flip"}], "seed": 1},
+    )
+    monkeypatch.setattr(batch.plan, "GROUP", 1)
+    monkeypatch.setattr(batch.journal.Journal, "SEGMENT_RECORDS", 1)
+    monkeypatch.setattr(batch.journal.Journal, "COMPACT_SEGMENTS", 3)
+
+    def refuse(locs):
+        raise storage.StorageError(f"{locs[0]}: cannot delete (3 objects): access denied (DeleteObjects)")
+
+    monkeypatch.setattr(storage, "remove_many", refuse)
+    with caplog.at_level("WARNING", logger="augment.batch.journal"):
+        assert batch.run(spec, progress=False)["counts"]["written"] == 8
+    assert caplog.text.count("compaction is off for this run") == 1
+    names = [p.rsplit("/", 1)[1] for p in s3.fs.find(f"{s3.bucket}/out/.augment/journal")]
+    assert len(names) == 8 and not any(n.endswith(".c.jsonl") for n in names)  # the segments, as written
+    added: list[dict] = []
+    real_add = batch.journal.Journal.add
+    monkeypatch.setattr(batch.journal.Journal, "add", lambda self, rec: (added.append(rec), real_add(self, rec)))
+    assert batch.run(spec, progress=False)["counts"]["written"] == 8 and added == []
+
+
 def test_a_killed_run_resumes_on_s3(example, tmp_path, s3):
     """SIGKILL mid-run (no clean-up at all), then the same command: the journal's segments on the
     bucket say what was done, the rest is done, the output equals a clean run's."""
@@ -469,3 +495,16 @@ def test_preview_of_a_folder_on_s3_is_the_local_folders_sheet(example, tmp_path,
     assert main(["preview", src, "-o", str(tmp_path / "s3.png"), *args, "--endpoint-url", s3.endpoint]) == 0
     a, b = np.asarray(Image.open(tmp_path / "local.png")), np.asarray(Image.open(tmp_path / "s3.png"))
     assert a.shape == b.shape and a.shape[0] > 100 and np.array_equal(a, b)
+
+
+def test_a_prefetched_object_is_used_only_within_the_limit_it_was_fetched_with():
+    pytest.importorskip("fsspec")
+    url = "memory://augment-limits/a.bin"
+    storage.write(url, b"0123456789")
+    storage.prefetch([url], 4)  # too big for this limit: an error kept for the read
+    assert storage.read(url, None) == b"0123456789"  # a wider read fetches again
+    storage.prefetch([url], 100)
+    with pytest.raises(storage.StorageError, match="10 bytes exceeds the file size limit of 4"):
+        storage.read(url, 4)  # a narrower read checks its own limit
+    storage.prefetch([url], None)
+    assert storage.read(url, 20) == b"0123456789" and storage._THREAD.prefetched == {}
