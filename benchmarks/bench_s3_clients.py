@@ -2,6 +2,9 @@
 
     python benchmarks/bench_s3_clients.py [--objects 200] [--size 60000] [--rounds 5]
 
+Needs the test extra (s3fs, moto, which brings boto3) and ``pip install obstore`` (not a
+dependency of the library: this measures whether it should become one).
+
 The last engines reading (RESULTS-engines.md) found s3 runs CPU-bound on the client: ~6 ms of CPU
 per s3fs request against ~3.8 ms for boto3. This measures what a native client (obstore, Rust)
 would save, before anyone adopts it. Server: moto's ThreadedMotoServer on the loopback in a
