@@ -14,6 +14,17 @@ import pytest
 cv2.setNumThreads(1)
 
 
+@pytest.fixture(autouse=True)
+def _storage_options_reset():
+    """``augment run --endpoint-url`` and storage.configure set the process's storage options;
+    each test starts from none, whatever ran before it."""
+    from augment.batch import storage
+
+    if storage.options().get("endpoint_url") is not None:
+        storage.configure(None)
+    yield
+
+
 def make_image(h: int = 67, w: int = 91, c: int | None = 3, dtype=np.uint8, seed: int = 0) -> np.ndarray:
     """A photo-like test image: gradients, a sinusoid, a hard-edged block, mild noise."""
     g = np.random.default_rng(seed)

@@ -52,13 +52,6 @@ def det(tmp_path_factory) -> Path:
     return d
 
 
-@pytest.fixture(autouse=True)
-def _default_storage_options():
-    """The datasets set the process's endpoint (storage.configure): back to none after each test."""
-    yield
-    storage.configure(None)
-
-
 def _manifest(lines: list[MSample]) -> bytes:
 
     buf = io.StringIO()
