@@ -508,3 +508,25 @@ def test_a_prefetched_object_is_used_only_within_the_limit_it_was_fetched_with()
         storage.read(url, 4)  # a narrower read checks its own limit
     storage.prefetch([url], None)
     assert storage.read(url, 20) == b"0123456789" and storage._THREAD.prefetched == {}
+
+
+def test_resolve_follows_resolve_loc_for_local_anchors(tmp_path, monkeypatch):
+    """storage.resolve caches an anchor's real folder: the results are resolve_loc's, for absolute,
+    relative and symlinked anchors, and after a change of working folder."""
+    from manifest.dataset import resolve_loc
+
+    real = tmp_path / "real" / "sets"
+    real.mkdir(parents=True)
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    locs = ["a.jpg", "./img/b.jpg", "../up/c.jpg", "/abs/d.jpg", "s3://b/e.jpg", "file:///f/g.jpg", "x/../h.jpg"]
+    anchors = [
+        str(real / "m.manifest"),
+        str(tmp_path / "link" / "sets" / "m.manifest"),
+        "m.manifest",
+        "sets/m.manifest",
+    ]
+    for cwd in (tmp_path / "real", real):
+        monkeypatch.chdir(cwd)
+        for anchor in anchors:
+            for loc in locs:
+                assert storage.resolve(loc, anchor) == resolve_loc(loc, anchor), (cwd, anchor, loc)
