@@ -92,8 +92,9 @@ read) are left out when the dataset is built, logged, and listed in ``ds.problem
 :mod:`augment.batch.storage` as the batch job reads them: relative paths in a manifest at a URL
 resolve against its folder there, ``obs://`` needs the OBS endpoint (``endpoint_url=``, or
 ``OBS_ENDPOINT``), credentials come from the environment (``AWS_ACCESS_KEY_ID`` /
-``OBS_ACCESS_KEY_ID`` ...). Each worker process makes its own connections (after a fork, and in a
-spawned worker from the dataset's ``endpoint_url``). Asked for a batch (``__getitems__``, as
+``OBS_ACCESS_KEY_ID`` ...). ``endpoint_url`` is the dataset's own: another dataset, or
+``augment.batch.storage.configure``, in the same process does not move its reads. Each worker
+process makes its own connections (after a fork, and in a spawned worker). Asked for a batch (``__getitems__``, as
 PyTorch's ``DataLoader`` does), a worker fetches the batch's images and VOC files concurrently
 before decoding them. A failed read is a :class:`LoadError` naming the URL and the cause (no such
 object, access denied, the server unreachable), handled by ``on_error`` like a corrupt file.
