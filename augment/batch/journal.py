@@ -187,7 +187,7 @@ class Journal:
         """Write the gathered records as one segment (object storage)."""
         if self.file is not None or not self.pending:
             return
-        name = storage.join(self.path, f"{self.started}-{self.segments:06d}.jsonl")
+        name = storage.join(self.path, f"{self.started}-{self.segments:09d}.jsonl")
         storage.write(name, "".join(self.pending).encode("utf-8"))
         self.segments += 1
         self.uncompacted.append(name)

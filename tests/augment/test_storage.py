@@ -272,7 +272,7 @@ def test_the_journal_on_s3_is_compacted_and_resumes_the_same(example, s3, monkey
     assert batch.run(spec, progress=False)["counts"]["written"] == 8
     folder = f"{s3.bucket}/out/.augment/journal"
     names = [p.rsplit("/", 1)[1] for p in sorted(s3.fs.find(folder))]
-    assert [n.rsplit("-", 1)[1] for n in names] == ["000002.c.jsonl", "000005.c.jsonl", "000007.c.jsonl"], names
+    assert [n.rsplit("-", 1)[1] for n in names] == ["000000002.c.jsonl", "000000005.c.jsonl", "000000007.c.jsonl"], names
     assert [len(s3.fs.cat_file(f"{folder}/{n}").splitlines()) for n in names] == [3, 3, 2]
     added: list[dict] = []
     real_add = batch.journal.Journal.add
@@ -280,9 +280,9 @@ def test_the_journal_on_s3_is_compacted_and_resumes_the_same(example, s3, monkey
     assert batch.run(spec, progress=False)["counts"]["written"] == 8 and added == []
     # a compaction cut short: the first object's segments back beside it
     first = s3.fs.cat_file(f"{folder}/{names[0]}").splitlines(keepends=True)
-    stem = names[0][: -len("000002.c.jsonl")]
+    stem = names[0][: -len("000000002.c.jsonl")]
     for k, line in enumerate(first):
-        s3.fs.pipe_file(f"{folder}/{stem}{k:06d}.jsonl", line)
+        s3.fs.pipe_file(f"{folder}/{stem}{k:09d}.jsonl", line)
     # a unit recorded as failed in a segment older than every other
     rec = json.loads(first[0])
     s3.fs.pipe_file(f"{folder}/0-0-000000.jsonl", json.dumps({"unit": rec["unit"], "status": "failed"}).encode())
