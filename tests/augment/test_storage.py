@@ -272,7 +272,9 @@ def test_the_journal_on_s3_is_compacted_and_resumes_the_same(example, s3, monkey
     assert batch.run(spec, progress=False)["counts"]["written"] == 8
     folder = f"{s3.bucket}/out/.augment/journal"
     names = [p.rsplit("/", 1)[1] for p in sorted(s3.fs.find(folder))]
-    assert [n.rsplit("-", 1)[1] for n in names] == ["000000002.c.jsonl", "000000005.c.jsonl", "000000007.c.jsonl"], names
+    assert [n.rsplit("-", 1)[1] for n in names] == ["000000002.c.jsonl", "000000005.c.jsonl", "000000007.c.jsonl"], (
+        names
+    )
     assert [len(s3.fs.cat_file(f"{folder}/{n}").splitlines()) for n in names] == [3, 3, 2]
     added: list[dict] = []
     real_add = batch.journal.Journal.add
