@@ -603,31 +603,27 @@ class SomeOf(Container):
                 f"(hi may be None: all) (got {n!r})"
             )
         object.__setattr__(self, "_counts", (lo, hi))
-        # each count's table of picks (None: drawn index by index), looked up by choose
-        ordered = bool(self.random_order)
-        object.__setattr__(self, "_tables", tuple(_table(len(ops), k, ordered) for k in range(hi + 1)))
+        # the table of picks when k is fixed (None: k is drawn, or too many picks), kept for the hot path
+        object.__setattr__(self, "_fixed_table", _table(len(ops), lo, bool(self.random_order)) if lo == hi else None)
+
+    def _fixed_k_table(self) -> tuple[tuple[int, ...], ...] | None:
+        return cast("tuple[tuple[int, ...], ...] | None", self.__dict__["_fixed_table"])
 
     def fixed(self) -> tuple[int, ...] | None:
-        lo, hi = cast("tuple[int, int]", self.__dict__["_counts"])
-        table = self.__dict__["_tables"][lo]
-        return table[0] if lo == hi and table is not None and len(table) == 1 else None  # none, or all in order
+        table = self._fixed_k_table()
+        return table[0] if table is not None and len(table) == 1 else None  # none, or all in order
 
     def single_draw(self) -> bool:
-        lo, hi = cast("tuple[int, int]", self.__dict__["_counts"])
-        table = self.__dict__["_tables"][lo]
-        return lo == hi and table is not None and len(table) > 1
+        table = self._fixed_k_table()
+        return table is not None and len(table) > 1
 
     def choose_from(self, u: float) -> tuple[int, ...]:
-        lo = cast("tuple[int, int]", self.__dict__["_counts"])[0]
-        return _entry(self.__dict__["_tables"][lo], u)
+        return _entry(cast("tuple[tuple[int, ...], ...]", self._fixed_k_table()), u)
 
     def choose(self, rng: Any) -> tuple[int, ...]:
         lo, hi = cast("tuple[int, int]", self.__dict__["_counts"])
         k = lo if lo == hi else lo + min(int(float(rng.random()) * (hi - lo + 1)), hi - lo)
-        table = self.__dict__["_tables"][k]
-        if table is not None:  # _pick's first case, inline (no draw when there is one pick: none, or all in order)
-            return _entry(table, float(rng.random())) if len(table) > 1 else cast("tuple[int, ...]", table[0])
-        return _pick(rng, len(self.ops), k, self.random_order)
+        return _pick(rng, len(self.ops), k, bool(self.random_order))
 
     def to_dict(self) -> dict[str, Any]:
         out = super().to_dict()
