@@ -18,6 +18,7 @@ They all take any iterable of samples, so they work on a streaming :func:`iter_m
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import shutil
 from collections import Counter
@@ -149,8 +150,18 @@ def resolve_loc(loc: str, manifest_path: str | os.PathLike | None) -> str:
         return loc[len("file://"):]
     if is_remote(loc) or os.path.isabs(loc):
         return loc
-    base = Path(manifest_path).resolve().parent if manifest_path is not None else Path.cwd()
-    return os.path.normpath(os.path.join(base, loc))
+    if manifest_path is None:
+        return os.path.normpath(os.path.join(os.getcwd(), loc))
+    anchor = os.fspath(manifest_path)
+    return os.path.normpath(os.path.join(_real_folder(anchor, "" if os.path.isabs(anchor) else os.getcwd()), loc))
+
+
+@functools.lru_cache(maxsize=64)
+def _real_folder(anchor: str, cwd: str) -> str:
+    """The real folder of the manifest ``anchor`` (``cwd``: the working folder a relative one was
+    given in), found once: ``Path.resolve`` is a system call per path component, and a big
+    manifest resolves every line against the same anchor."""
+    return str(Path(cwd, anchor).resolve().parent)
 
 
 def voc_paths(sample: Sample, manifest_path: str | os.PathLike | None = None) -> list[str]:

@@ -26,16 +26,14 @@ Without fsspec (the ``cloud`` extra), a URL gets a :class:`StorageError` naming 
 from __future__ import annotations
 
 import contextlib
-import functools
 import io
 import os
 import posixpath
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
-from manifest.dataset import is_remote
+from manifest.dataset import is_remote, resolve_loc
 
 from ..errors import RunError, StorageError
 from ..imageio import atomic_write_bytes, read_regular
@@ -490,26 +488,11 @@ def resolve(loc: str, anchor: str | None) -> str:
     """``loc`` from a manifest or VOC file at ``anchor``: a URL or absolute path as it is, a relative
     one against the anchor's folder (a URL's folder stays a URL: ``s3://b/sets/a.manifest`` +
     ``img/1.jpg`` = ``s3://b/sets/img/1.jpg``)."""
-    if loc.startswith("file://"):
-        return loc[7:]
-    if os.path.isabs(loc) or is_remote(loc):
-        return loc
-    if anchor is None:
-        return os.path.normpath(os.path.join(os.getcwd(), loc))
-    if is_url(anchor):
+    if isinstance(anchor, str) and is_url(anchor) and not (os.path.isabs(loc) or is_remote(loc)):
         head = anchor[: anchor.find("://") + 3]
         folder = posixpath.dirname(anchor[len(head) :])
         return head + posixpath.normpath(posixpath.join(folder, loc))
-    # manifest.dataset.resolve_loc's rule, with the anchor's real folder found once per anchor
-    # (Path.resolve is a system call per path component: ~90 us a line for a big manifest)
-    anchor = os.fspath(anchor)
-    return os.path.normpath(os.path.join(_real_folder(anchor, "" if os.path.isabs(anchor) else os.getcwd()), loc))
-
-
-@functools.lru_cache(maxsize=64)
-def _real_folder(anchor: str, cwd: str) -> str:
-    """The real folder of ``anchor`` (``cwd``: the working folder a relative one was given in)."""
-    return str(Path(cwd, anchor).resolve().parent)
+    return resolve_loc(loc, anchor)  # local anchors (and none: the working folder) follow the manifest package
 
 
 def inside(loc: str, folder: str) -> bool:

@@ -512,10 +512,22 @@ def test_a_prefetched_object_is_used_only_within_the_limit_it_was_fetched_with()
     assert storage.read(url, 20) == b"0123456789" and storage._THREAD.prefetched == {}
 
 
-def test_resolve_follows_resolve_loc_for_local_anchors(tmp_path, monkeypatch):
-    """storage.resolve caches an anchor's real folder: the results are resolve_loc's, for absolute,
-    relative and symlinked anchors, and after a change of working folder."""
-    from manifest.dataset import resolve_loc
+def test_resolve_caches_the_anchor_folder_with_the_same_results(tmp_path, monkeypatch):
+    """resolve_loc (and storage.resolve through it) caches an anchor's real folder: the results are
+    the uncached rule's (the anchor's resolved folder joined and normalised), for absolute, relative
+    and symlinked anchors, no anchor, and after a change of working folder."""
+    import os
+    from pathlib import Path
+
+    from manifest.dataset import is_remote, resolve_loc
+
+    def rule(loc, anchor):  # the rule as resolve_loc applied it before the cache, every call
+        if loc.startswith("file://"):
+            return loc[len("file://") :]
+        if is_remote(loc) or os.path.isabs(loc):
+            return loc
+        base = Path(anchor).resolve().parent if anchor is not None else Path.cwd()
+        return os.path.normpath(os.path.join(base, loc))
 
     real = tmp_path / "real" / "sets"
     real.mkdir(parents=True)
@@ -526,9 +538,11 @@ def test_resolve_follows_resolve_loc_for_local_anchors(tmp_path, monkeypatch):
         str(tmp_path / "link" / "sets" / "m.manifest"),
         "m.manifest",
         "sets/m.manifest",
+        None,
     ]
     for cwd in (tmp_path / "real", real):
         monkeypatch.chdir(cwd)
         for anchor in anchors:
             for loc in locs:
-                assert storage.resolve(loc, anchor) == resolve_loc(loc, anchor), (cwd, anchor, loc)
+                want = rule(loc, anchor)
+                assert resolve_loc(loc, anchor) == want and storage.resolve(loc, anchor) == want, (cwd, anchor, loc)
