@@ -117,13 +117,19 @@ def options() -> dict[str, Any]:
     return dict(_OPTIONS)
 
 
+def using(endpoint_url: str | None) -> contextlib.AbstractContextManager[None]:
+    """Within the block, this thread's reads and writes (and :func:`write_many`'s, on its threads)
+    go through ``endpoint_url`` (a dataset's own endpoint, whatever the process's
+    :func:`configure` says); None: the process's setting (no state touched: a dataset reading
+    local files enters this once per item)."""
+    return _NO_ENDPOINT if endpoint_url is None else _using(endpoint_url)
+
+
+_NO_ENDPOINT = contextlib.nullcontext()
+
+
 @contextlib.contextmanager
-def using(endpoint_url: str | None) -> Iterator[None]:
-    """Within the block, this thread's reads and writes go through ``endpoint_url`` (a dataset's
-    own endpoint, whatever the process's :func:`configure` says); None: the process's setting."""
-    if endpoint_url is None:
-        yield
-        return
+def _using(endpoint_url: str) -> Iterator[None]:
     before = _THREAD.endpoint
     _THREAD.endpoint = endpoint_url
     try:
@@ -289,13 +295,18 @@ def _too_big(url: str, n: int, max_bytes: int) -> StorageError:
     )
 
 
+def _by_protocol(urls: Iterable[str]) -> list[list[str]]:
+    """``urls`` in groups of one protocol (one file system, one batched call each), in order."""
+    groups: dict[str, list[str]] = {}
+    for u in urls:
+        groups.setdefault(protocol(u), []).append(u)
+    return list(groups.values())
+
+
 def _fetch(urls: Sequence[str], max_bytes: int | None) -> dict[str, bytes | BaseException]:
     """Fetch ``urls`` concurrently (one ``cat`` per protocol); each value is the bytes or the error."""
     out: dict[str, bytes | BaseException] = {}
-    by_proto: dict[str, list[str]] = {}
-    for u in urls:
-        by_proto.setdefault(protocol(u), []).append(u)
-    for group in by_proto.values():
+    for group in _by_protocol(urls):
         try:
             fs, _ = _fs(group[0])
         except StorageError as exc:
@@ -424,10 +435,16 @@ def write_many(items: Sequence[tuple[str, bytes]]) -> dict[str, BaseException | 
             from concurrent.futures import ThreadPoolExecutor
 
             _POOL.append(ThreadPoolExecutor(WRITE_THREADS, thread_name_prefix="augment-write"))
-        futures = {loc: _POOL[0].submit(write, loc, data) for loc, data in remote}
+        endpoint = _THREAD.endpoint  # a using() block's, carried to the pool's threads
+        futures = {loc: _POOL[0].submit(_write_through, endpoint, loc, data) for loc, data in remote}
         for loc, fut in futures.items():
             out[loc] = fut.exception()
     return out
+
+
+def _write_through(endpoint: str | None, loc: str, data: bytes) -> None:
+    with using(endpoint):
+        write(loc, data)
 
 
 def remove(loc: str) -> None:
@@ -453,10 +470,7 @@ def remove_many(locs: Sequence[str]) -> None:
     for loc in locs:
         if not is_url(loc):
             remove(loc)
-    by_proto: dict[str, list[str]] = {}
-    for u in urls:
-        by_proto.setdefault(protocol(u), []).append(u)
-    for group in by_proto.values():
+    for group in _by_protocol(urls):
         fs, _ = _fs(group[0])
         try:
             fs.rm([_path_in(fs, u) for u in group])

@@ -546,3 +546,11 @@ def test_resolve_caches_the_anchor_folder_with_the_same_results(tmp_path, monkey
             for loc in locs:
                 want = rule(loc, anchor)
                 assert resolve_loc(loc, anchor) == want and storage.resolve(loc, anchor) == want, (cwd, anchor, loc)
+
+
+def test_write_many_in_a_using_block_writes_through_its_endpoint_on_every_thread(s3):
+    storage.configure(None)  # the process has no endpoint: only the block's reaches the server
+    items = [(s3.url(f"many/{i}.bin"), bytes([i]) * 10) for i in range(4)]
+    with storage.using(s3.endpoint):
+        assert storage.write_many(items) == dict.fromkeys(u for u, _ in items)
+        assert [storage.read(u) for u, _ in items] == [d for _, d in items]
