@@ -134,7 +134,7 @@ from .errors import (
     RunError,
     StorageError,
 )
-from .imageio import DEFAULT_MAX_PIXELS, ImageInfo, ImageReadError, decode_image, max_file_bytes, read_image
+from .imageio import DEFAULT_MAX_PIXELS, ImageInfo, ImageReadError, decode_image, max_file_bytes
 from .random import check_seed, fresh_seed
 from .structures import Sample
 
@@ -182,12 +182,7 @@ def _records(samples: Iterable[Any], base: str | os.PathLike | None, problems: l
     unreadable: dict[str, str | None] = {}  # a protocol's reason it cannot be read here (None: it can)
 
     def cannot_read(loc: str) -> str | None:
-        if not storage.is_url(loc):
-            return None
-        proto = storage.protocol(loc)
-        if proto not in unreadable:
-            unreadable[proto] = storage.unusable(loc)
-        why = unreadable[proto]
+        why = storage.unusable(loc, unreadable)
         return None if why is None else f"{loc}: {why}"
 
     out = []
@@ -401,7 +396,7 @@ class AugmentedDataset:
                     vocs.append(rec.voc)
         if not images and not vocs:
             return [self[key] for key in keys]
-        with storage.using(self.__dict__.get("endpoint_url")):
+        with storage.using(self.endpoint_url):
             try:
                 storage.prefetch(vocs, MAX_VOC_BYTES + 1)
                 storage.prefetch(images, max_file_bytes(self.max_pixels))
@@ -416,7 +411,7 @@ class AugmentedDataset:
 
         rec = self.records[index]
         try:
-            with storage.using(self.__dict__.get("endpoint_url")):  # this dataset's endpoint, in any worker
+            with storage.using(self.endpoint_url):  # this dataset's endpoint, in any worker
                 return self._load(rec)
         except LoadError as exc:
             exc.index = index
@@ -428,14 +423,11 @@ class AugmentedDataset:
         if self.decode is None:
             from .batch import storage
 
-            if storage.is_url(rec.image):
-                try:
-                    data = storage.read(rec.image, max_file_bytes(self.max_pixels))
-                except StorageError as exc:
-                    raise LoadError(str(exc), None, rec.source) from None
-                image, info = decode_image(data, name=rec.image, max_pixels=self.max_pixels)
-            else:
-                image, info = read_image(rec.image, max_pixels=self.max_pixels)
+            try:  # a local file as read_image reads it (its errors are ImageReadErrors), or a URL
+                data = storage.read(rec.image, max_file_bytes(self.max_pixels))
+            except StorageError as exc:
+                raise LoadError(str(exc), None, rec.source) from None
+            image, info = decode_image(data, name=rec.image, max_pixels=self.max_pixels)
             return image, info.exif_orientation
         try:
             out = self.decode(rec.image)
@@ -621,25 +613,19 @@ def _manifest_samples(manifest: Any, strict: bool, problems: list) -> tuple[Iter
 
     from .batch import storage
 
-    base: str | os.PathLike | None
+    if isinstance(manifest, Manifest):
+        return manifest, manifest.path
+    if not isinstance(manifest, (str, os.PathLike)):
+        return manifest, None
     if isinstance(manifest, str) and storage.is_url(manifest):
         data = storage.read(manifest)  # a StorageError names the URL and the cause
         m = read_manifest(storage.NamedBytes(data, manifest), strict=strict)
-        base = manifest
-        for err in m.errors:
-            problems.append({"source": manifest, "reason": str(err)})
-        samples: Iterable[Any] = m
-    elif isinstance(manifest, (str, os.PathLike)):
+        base: Any = manifest
+    else:
         m = read_manifest(manifest, strict=strict)
         base = m.path
-        for err in m.errors:
-            problems.append({"source": str(manifest), "reason": str(err)})
-        samples = m
-    elif isinstance(manifest, Manifest):
-        base, samples = manifest.path, manifest
-    else:
-        base, samples = None, manifest
-    return samples, base
+    problems.extend({"source": str(manifest), "reason": str(err)} for err in m.errors)
+    return m, base
 
 
 class FolderDataset(AugmentedDataset):
@@ -658,9 +644,14 @@ class FolderDataset(AugmentedDataset):
                 records, problems = _remote_folder(path, layout)
         else:
             m = from_folder(path, layout, check_images=False)
-            problems = [{"source": str(getattr(e, "path", "") or ""), "reason": str(e)} for e in m.errors]
+            problems = _folder_problems(m.errors, str)
             records = _records(m, None, problems)
         super().__init__(records, pipeline, problems=problems, **kwargs)
+
+
+def _folder_problems(errors: Iterable[Any], name: Callable[[str], str]) -> list[dict]:
+    """The folder reader's reports as ``ds.problems`` (``name``: how a path is shown)."""
+    return [{"source": name(str(getattr(e, "path", "") or "")), "reason": name(str(e))} for e in errors]
 
 
 def _renamed(sample: Any, mirror: Path, url: str) -> Any:
@@ -684,22 +675,16 @@ def _remote_folder(url: str, layout: str) -> tuple[list[Record], list[dict]]:
     from .batch import storage
     from .batch.plan import mirrored_folder, unmirrored
 
+    # the batch job's checks and mirror raise RunError (no bucket, an empty folder, an unreadable
+    # label file, names that cannot form a tree): a StorageError here, naming the URL as they do
     try:
-        what = storage.check_input(url)
-    except RunError as exc:  # the batch job's wording for the same checks: a StorageError here
-        raise StorageError(str(exc)) from None
-    if what != "folder":
-        raise ConfigError(f"{url}: FolderDataset needs a folder (for a manifest file use ManifestDataset)")
-    try:
+        if storage.check_input(url) != "folder":
+            raise ConfigError(f"{url}: FolderDataset needs a folder (for a manifest file use ManifestDataset)")
         with mirrored_folder(url) as mirror:
             m = from_folder(mirror, layout, check_images=False, check_annotations=False)
-            problems = [
-                {"source": unmirrored(str(getattr(e, "path", "") or ""), mirror, url),
-                 "reason": unmirrored(str(e), mirror, url)}
-                for e in m.errors
-            ]
+            problems = _folder_problems(m.errors, lambda text: unmirrored(text, mirror, url))
             samples = [_renamed(s, mirror, url) for s in m]
-    except RunError as exc:  # an empty folder, an unreadable label file
+    except RunError as exc:
         raise StorageError(str(exc)) from None
     return _records(samples, None, problems), problems
 

@@ -159,7 +159,7 @@ def _items_of(m: Any, kind: str, path: Path, anchor: str | None, base: Any, info
         vocs = [storage.resolve(loc, anchor) if anchor is not None else loc for loc in s.annotation_locs]
         item = Item(i, shown, local, "detection" if vocs else "classification", list(s.labels),
                     vocs[0] if vocs else None, s.usage, sample=s if kind == "manifest" else None)
-        why_not = next(filter(None, (_unsupported(loc, unsupported) for loc in (local, *vocs[:1]))), None)
+        why_not = next(filter(None, (storage.unusable(loc, unsupported) for loc in (local, *vocs[:1]))), None)
         if why_not:
             item.problem = why_not
         elif not vocs and not item.labels:
@@ -181,16 +181,6 @@ def _items_of(m: Any, kind: str, path: Path, anchor: str | None, base: Any, info
         "detection" if any(it.kind == "detection" for it in items) else "classification")
     assign_names(items)
     return final, items, problems, why
-
-
-def _unsupported(loc: str, seen: dict[str, str | None]) -> str | None:
-    """Why a URL cannot be read here (no fsspec, a protocol without its package), once per protocol."""
-    if not storage.is_url(loc):
-        return None
-    proto = storage.protocol(loc)
-    if proto not in seen:
-        seen[proto] = storage.unusable(loc)
-    return seen[proto]
 
 
 # labels are read from .txt files, VOC heads for <mask_source>; images are only listed

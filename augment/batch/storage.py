@@ -211,10 +211,18 @@ def _fs(url: str) -> tuple[Any, str]:
     return fs, _path_in(fs, url)
 
 
-def unusable(url: str) -> str | None:
+def unusable(url: str, seen: dict[str, str | None] | None = None) -> str | None:
     """Why ``url`` cannot be read in this process (fsspec or the protocol's package missing, an
     unknown protocol, ``obs://`` without an endpoint), without the URL itself, or None when its
-    file system can be made. Nothing is sent to the server."""
+    file system can be made (also for a local path). Nothing is sent to the server. ``seen``: the
+    caller's answers by protocol, kept across many locations, so that each protocol is tried once."""
+    if not is_url(url):
+        return None
+    if seen is not None:
+        proto = protocol(url)
+        if proto not in seen:
+            seen[proto] = unusable(url)
+        return seen[proto]
     try:
         _fs(url)
     except StorageError as exc:
