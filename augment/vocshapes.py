@@ -133,7 +133,9 @@ def write_objects(src: VocObjects, out: Any, *, filename: str, size: tuple[int, 
         same_box = bool((box == src.boxes[n]).all())
         unchanged_shapes = shapes is None or _same_shapes(src.shapes, n, shapes, k)
         new = copy.copy(o)
-        if same_box and unchanged_shapes:
+        # unmoved: written as read, unless it was read as its box (other_shapes="bbox"), which is
+        # what it must be written as, moved or not
+        if same_box and unchanged_shapes and (o.shape.kind == "bndbox" or k in own):
             objects.append(o)
             continue
         if o.shape.kind == "bndbox" or k not in own:

@@ -313,3 +313,16 @@ def test_other_shapes_bbox_gives_points_a_box_with_area_not_a_failed_image(tmp_p
     left_out = [n for n in rec.get("notes", []) if "left out" in n]
     assert rec["status"] == "written" and len(after.objects) + len(left_out) == 2
     assert all(o.shape.kind == "bndbox" for o in after.objects)
+    # a copy that does not move the objects (a pixel operator, a skipped Rotate) writes them as
+    # their boxes too: a polygon had been written back as a polygon when its box was unchanged
+    (src / "a.xml").write_text("<annotation><filename>a.jpg</filename><size><width>80</width><height>60</height>"
+                               "<depth>3</depth></size><object><name>c</name><polygon><x1>10</x1><y1>10</y1>"
+                               "<x2>40</x2><y2>12</y2><x3>30</x3><y3>50</y3></polygon></object></annotation>")
+    for op in ("LightContrast()", "Rotate(angle_min=10, angle_max=10, p=0)"):
+        still = tmp_path / f"still-{op[:6]}"
+        assert main(["run", str(src), "-o", str(still), "--op", op, "--other-shapes", "bbox", "-q"]) == 0
+        rec = json.loads((still / "summary.json").read_text())["inputs"][0]["results"][0]
+        objs = read_voc(still / "Data" / rec["files"][1]).objects
+        # the polygon's points span [10, 40] x [10, 50] in continuous coordinates: VOC's 1-based
+        # inclusive box of that is xmin = x1 + 1 (README, "VOC boxes and augment"), as a moved one
+        assert [(o.name, o.shape.kind, o.shape.bounds()) for o in objs] == [("c", "bndbox", (11, 11, 40, 50))], op
